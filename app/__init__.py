@@ -1,0 +1,1 @@
+"""The voice-chat TEN app: CLI, embedded runtime, graph loading and validation."""

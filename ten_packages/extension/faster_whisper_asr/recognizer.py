@@ -1,0 +1,195 @@
+"""Streaming recognition on top of a one-utterance-at-a-time transcriber: interim and final results.
+
+Why it is shaped like this: the final result sits on the conversation's critical path, while interim
+results are a nicety. So the model runs on one worker thread (never two passes at once), an interim
+pass starts only when nothing else is queued, an interim whose utterance is gone is skipped, and at the
+VAD's end of sentence a pass over the closed speech starts at once, so that `finalize()` usually finds
+the final text already computed (or being computed) instead of starting from scratch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from .transcriber import Transcript, Word
+from .utterance_audio import UtteranceAudio, ms_to_samples, samples_to_ms
+
+T = TypeVar("T")
+# Interim passes on less speech than this mostly produce noise.
+MIN_INTERIM_AUDIO_MS = 300
+
+
+class Transcribes(Protocol):
+    def transcribe(self, audio: np.ndarray) -> Transcript: ...
+
+
+@dataclass(frozen=True)
+class AsrResult:
+    """One `asr_result` of TEN's ASR interface; interim ones have final=False."""
+
+    id: str
+    text: str
+    final: bool
+    start_ms: int
+    duration_ms: int
+    language: str
+    words: list[Word] = field(default_factory=list)
+    latency_ms: float = 0.0  # final: finalize request to result; interim: model time
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One transcription of a snapshot of an utterance's audio."""
+
+    utterance: int
+    samples: int
+    task: asyncio.Task[Transcript | None]
+
+
+class StreamingRecognizer:
+    """Turns audio, VAD bounds and finalize requests into interim and final `AsrResult`s."""
+
+    def __init__(
+        self,
+        transcriber: Transcribes,
+        on_interim: Callable[[AsrResult], Awaitable[None]],
+        language: str,
+        interim_interval_ms: int = 1000,
+        pre_roll_ms: int = 300,
+        max_utterance_ms: int = 60000,
+    ) -> None:
+        self._transcriber = transcriber
+        self._on_interim = on_interim
+        self._language = language
+        self._interim_interval_samples = ms_to_samples(interim_interval_ms)
+        self._audio = UtteranceAudio(pre_roll_ms, max_utterance_ms)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+        self._utterances = itertools.count(1)
+        self._utterance = next(self._utterances)
+        self._utterance_id = uuid.uuid4().hex
+        self._latest_pass: _Pass | None = None  # the pass queued last: the worker is busy until it is done
+        self._closed_pass: _Pass | None = None  # a pass over all of the utterance's speech, if one exists
+        self._interim_covered = 0  # samples the latest interim pass was started on
+        self._finalizing = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def utterance_audio(self) -> UtteranceAudio:
+        return self._audio
+
+    def push_audio(self, samples: np.ndarray, timestamp_ms: int | None = None) -> None:
+        """Add captured audio; starts an interim pass when enough new speech has come in."""
+        self._audio.append(samples, timestamp_ms)
+        if self._interim_interval_samples > 0 and self._audio.is_collecting and self._closed_pass is None:
+            self._maybe_start_interim()
+
+    def start_of_sentence(self, speech_start_ms: int | None = None) -> None:
+        """The VAD heard speech start (at `speech_start_ms` on the input timeline, if known)."""
+        self._audio.open(speech_start_ms)
+        self._closed_pass = None  # more speech: an earlier pass no longer covers all of it
+
+    def end_of_sentence(self) -> None:
+        """The VAD heard speech end: transcribe the closed speech now, ahead of the finalize request."""
+        if self._audio.is_open and self._closed_pass is None:
+            self._closed_pass = self._latest_pass = self._start_pass(keep_if_stale=True)
+
+    async def finalize(self) -> AsrResult:
+        """The final result for everything since the last final one; the audio is dropped afterwards."""
+        async with self._finalizing:
+            loop = asyncio.get_running_loop()
+            requested = loop.time()
+            utterance_id, closed_pass = self._utterance_id, self._closed_pass
+            audio, start_ms = self._audio.take()
+            self._utterance, self._utterance_id = next(self._utterances), uuid.uuid4().hex
+            self._closed_pass, self._interim_covered = None, 0
+            if closed_pass is not None:
+                transcript = await closed_pass.task
+            elif len(audio) == 0:
+                transcript = None
+            else:
+                transcript = await self._run_on_worker(audio, lambda: True)
+            return AsrResult(
+                id=utterance_id,
+                text=transcript.text if transcript else "",
+                final=True,
+                start_ms=start_ms,
+                duration_ms=samples_to_ms(len(audio)),
+                language=transcript.language if transcript else self._language,
+                words=self._on_timeline(transcript, start_ms),
+                latency_ms=(loop.time() - requested) * 1000,
+            )
+
+    async def wait_idle(self) -> None:
+        """Until every pass and interim result under way is done (for tests and benchmarks)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def close(self) -> None:
+        """Stop the worker thread (a running pass finishes, queued ones are dropped)."""
+        for task in self._tasks:
+            task.cancel()
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    def _maybe_start_interim(self) -> None:
+        busy = self._latest_pass is not None and not self._latest_pass.task.done()
+        new_samples = self._audio.sample_count - self._interim_covered
+        if (
+            busy
+            or self._audio.duration_ms < MIN_INTERIM_AUDIO_MS
+            or new_samples < self._interim_interval_samples
+        ):
+            return
+        interim = self._latest_pass = self._start_pass(keep_if_stale=False)
+        self._interim_covered = interim.samples
+        self._track(self._publish_interim(interim))
+
+    def _start_pass(self, keep_if_stale: bool) -> _Pass:
+        """Queue a transcription of the current utterance audio behind whatever the worker is doing."""
+        utterance = self._utterance
+        audio = self._audio.snapshot().copy()
+        # An interim that has not started by the time its utterance is finalized is skipped.
+        still_wanted = (lambda: True) if keep_if_stale else (lambda: self._utterance == utterance)
+        return _Pass(utterance, len(audio), self._track(self._run_on_worker(audio, still_wanted)))
+
+    def _track(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _run_on_worker(self, audio: np.ndarray, still_wanted: Callable[[], bool]) -> Transcript | None:
+        def run() -> Transcript | None:
+            return self._transcriber.transcribe(audio) if still_wanted() else None
+
+        return await asyncio.get_running_loop().run_in_executor(self._worker, run)
+
+    async def _publish_interim(self, interim: _Pass) -> None:
+        transcript = await interim.task
+        if transcript is None or interim.utterance != self._utterance or not transcript.text:
+            return
+        await self._on_interim(
+            AsrResult(
+                id=self._utterance_id,
+                text=transcript.text,
+                final=False,
+                start_ms=self._audio.start_ms,
+                duration_ms=samples_to_ms(interim.samples),
+                language=transcript.language,
+                words=self._on_timeline(transcript, self._audio.start_ms),
+                latency_ms=transcript.elapsed_ms,
+            )
+        )
+
+    @staticmethod
+    def _on_timeline(transcript: Transcript | None, start_ms: int) -> list[Word]:
+        if transcript is None:
+            return []
+        return [Word(w.word, start_ms + w.start_ms, w.duration_ms) for w in transcript.words]

@@ -1,0 +1,166 @@
+"""StreamingRecognizer with the real tiny.en model: interim and final results, utterance bounds, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import jiwer
+import numpy as np
+import pytest
+
+from ten_packages.extension.faster_whisper_asr.recognizer import AsrResult, StreamingRecognizer
+from ten_packages.extension.faster_whisper_asr.tests.transcript_words import words_of
+from ten_packages.extension.faster_whisper_asr.transcriber import Transcript, UtteranceTranscriber
+from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech
+
+FRAME = 160
+LONG_SENTENCE = "I would like to book a table for two people tomorrow evening at the Italian place."
+
+
+class CountingTranscriber:
+    """The real transcriber, counting its passes; optionally held at the start of a pass or failing."""
+
+    def __init__(self, real: UtteranceTranscriber) -> None:
+        self.real = real
+        self.calls = 0
+        self.hold = threading.Event()
+        self.hold.set()
+        self.fail_with: Exception | None = None
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        self.calls += 1
+        self.hold.wait(timeout=30)
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.real.transcribe(audio)
+
+
+class Session:
+    """Feeds a recognizer frame by frame on a running clock, collecting interim results."""
+
+    def __init__(self, transcriber: CountingTranscriber, interim_interval_ms: int = 1000) -> None:
+        self.interims: list[AsrResult] = []
+        self.recognizer = StreamingRecognizer(
+            transcriber, self._collect, language="en", interim_interval_ms=interim_interval_ms, pre_roll_ms=200
+        )
+        self.clock_ms = 0
+
+    async def _collect(self, result: AsrResult) -> None:
+        self.interims.append(result)
+
+    async def play(self, audio: np.ndarray, pace_s: float = 0.0) -> None:
+        audio = np.pad(audio, (0, -len(audio) % FRAME))  # whole 10 ms frames, as a capture device sends
+        for start in range(0, len(audio), FRAME):
+            self.recognizer.push_audio(audio[start : start + FRAME], self.clock_ms)
+            self.clock_ms += 10
+            await asyncio.sleep(pace_s)
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    return jiwer.wer(" ".join(words_of(reference)), " ".join(words_of(hypothesis)) or "<empty>")
+
+
+@pytest.fixture
+def counting(tiny_en: UtteranceTranscriber) -> CountingTranscriber:
+    return CountingTranscriber(tiny_en)
+
+
+def test_interim_results_while_speaking_then_one_final(counting: CountingTranscriber) -> None:
+    async def scenario() -> AsrResult:
+        session = Session(counting)
+        await session.play(silence(500))
+        session.recognizer.start_of_sentence(speech_start_ms=500)
+        await session.play(synthesize_speech(LONG_SENTENCE), pace_s=0.003)
+        await session.play(silence(300))
+        session.recognizer.end_of_sentence()
+        final = await session.recognizer.finalize()
+        assert session.recognizer.utterance_audio.duration_ms == 0  # the audio went with the final result
+        assert session.interims, "no interim result while speaking"
+        assert all(not r.final and r.id == final.id and r.text for r in session.interims)
+        first_words = words_of(session.interims[0].text)
+        assert first_words and first_words[0] in words_of(LONG_SENTENCE)
+        return final
+
+    final = asyncio.run(scenario())
+    assert final.final and final.language == "en"
+    assert word_error_rate(LONG_SENTENCE, final.text) <= 0.2, final.text
+    assert final.start_ms == 300  # VAD start minus 200 ms pre-roll
+
+
+def test_final_reuses_the_pass_started_at_end_of_sentence(counting: CountingTranscriber) -> None:
+    async def scenario() -> tuple[AsrResult, int]:
+        session = Session(counting, interim_interval_ms=0)
+        session.recognizer.start_of_sentence()
+        await session.play(synthesize_speech("Play some relaxing music."))
+        session.recognizer.end_of_sentence()
+        await session.recognizer.wait_idle()
+        await session.play(silence(400))  # the turn detector takes its time; only silence comes in
+        final = await session.recognizer.finalize()
+        return final, counting.calls
+
+    final, calls = asyncio.run(scenario())
+    assert calls == 1
+    assert words_of(final.text) == ["play", "some", "relaxing", "music"]
+    assert final.duration_ms >= 1400  # the final result covers the trailing silence too
+
+
+def test_speech_after_an_end_of_sentence_joins_the_same_final(counting: CountingTranscriber) -> None:
+    async def scenario() -> AsrResult:
+        session = Session(counting, interim_interval_ms=0)
+        session.recognizer.start_of_sentence()
+        await session.play(synthesize_speech("Turn on the lights."))
+        session.recognizer.end_of_sentence()
+        await session.play(silence(300))
+        session.recognizer.start_of_sentence()  # the user went on: the pass above is no longer complete
+        await session.play(synthesize_speech("And close the window."))
+        session.recognizer.end_of_sentence()
+        return await session.recognizer.finalize()
+
+    final = asyncio.run(scenario())
+    assert word_error_rate("Turn on the lights. And close the window.", final.text) <= 0.2, final.text
+
+
+def test_without_vad_finalize_transcribes_everything_since_the_last_final(counting: CountingTranscriber) -> None:
+    async def scenario() -> tuple[AsrResult, AsrResult]:
+        session = Session(counting, interim_interval_ms=0)
+        await session.play(np.concatenate([silence(300), synthesize_speech("What time is it?"), silence(300)]))
+        first = await session.recognizer.finalize()
+        return first, await session.recognizer.finalize()
+
+    first, second = asyncio.run(scenario())
+    assert words_of(first.text) == ["what", "time", "is", "it"]
+    assert (first.start_ms, second.text, second.duration_ms) == (0, "", 0)
+    assert first.id != second.id
+
+
+def test_an_interim_outlived_by_its_utterance_is_not_published(counting: CountingTranscriber) -> None:
+    async def scenario() -> tuple[Session, AsrResult]:
+        session = Session(counting, interim_interval_ms=500)
+        session.recognizer.start_of_sentence()
+        counting.hold.clear()  # the first interim pass is stuck in the model
+        await session.play(synthesize_speech("Please read me the news."))
+        finalizing = asyncio.get_running_loop().create_task(session.recognizer.finalize())
+        await asyncio.sleep(0.05)
+        counting.hold.set()
+        final = await finalizing
+        await session.recognizer.wait_idle()
+        return session, final
+
+    session, final = asyncio.run(scenario())
+    assert session.interims == []
+    assert counting.calls == 2  # the stuck interim, then the final pass
+    assert "news" in words_of(final.text)
+
+
+def test_a_failing_model_fails_one_finalize_and_the_next_one_works(counting: CountingTranscriber) -> None:
+    async def scenario() -> AsrResult:
+        session = Session(counting, interim_interval_ms=0)
+        await session.play(synthesize_speech("Hello there."))
+        counting.fail_with = RuntimeError("model exploded")
+        with pytest.raises(RuntimeError, match="model exploded"):
+            await session.recognizer.finalize()
+        counting.fail_with = None
+        await session.play(np.concatenate([silence(200), synthesize_speech("What time is it?")]))
+        return await session.recognizer.finalize()
+
+    assert words_of(asyncio.run(scenario()).text) == ["what", "time", "is", "it"]

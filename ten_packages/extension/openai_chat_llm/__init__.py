@@ -1,0 +1,3 @@
+from . import addon
+
+__all__ = ["addon"]

@@ -1,0 +1,3 @@
+"""Piper TTS extension: importing the package registers its addon with the TEN runtime."""
+
+from . import addon  # noqa: F401

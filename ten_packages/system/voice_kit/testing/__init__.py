@@ -1,0 +1,1 @@
+"""Helpers for tests: real speech made at test time."""
