@@ -6,6 +6,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class LocalLlmServer:
     """`python -m llama_cpp.server` as a managed subprocess on 127.0.0.1.
 
     Use as a context manager, or call start()/stop(); an atexit hook stops it if the app forgets.
-    Its output goes to a log file whose tail is quoted if it fails to start.
+    Its output goes to a temporary log file (removed on stop) whose tail is quoted if it fails to start.
     """
 
     def __init__(
@@ -72,7 +73,7 @@ class LocalLlmServer:
         self.context_tokens = context_tokens
         self.startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
-        self._log_file = tempfile.NamedTemporaryFile(prefix="local-llm-", suffix=".log", delete=False)  # noqa: SIM115
+        self._log_path: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -81,10 +82,6 @@ class LocalLlmServer:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
-
-    @property
-    def log_path(self) -> Path:
-        return Path(self._log_file.name)
 
     def start(self) -> str:
         """Start the server and wait until it answers; return its base_url."""
@@ -97,39 +94,41 @@ class LocalLlmServer:
             "--port", str(self.port),
             "--n_ctx", str(self.context_tokens),
         ]  # fmt: skip
-        logger.info("starting local LLM: %s (log %s)", " ".join(command), self.log_path)
-        self._process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT)
+        log_fd, log_name = tempfile.mkstemp(prefix="local-llm-", suffix=".log")
+        self._log_path = Path(log_name)
+        logger.info("starting local LLM: %s (log %s)", " ".join(command), self._log_path)
+        with os.fdopen(log_fd, "wb") as log_file:
+            self._process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout_s
         while not endpoint_answers(self.base_url, timeout_s=0.5):
             if self._process.poll() is not None:
-                self._process = None
-                raise LocalLlmError(f"local LLM server exited at startup:\n{self._log_tail()}")
+                self._fail_start("exited at startup")
             if time.monotonic() > deadline:
-                self.stop()
-                raise LocalLlmError(
-                    f"local LLM server did not answer within {self.startup_timeout_s:.0f} s:\n{self._log_tail()}"
-                )
+                self._fail_start(f"did not answer within {self.startup_timeout_s:.0f} s")
             time.sleep(0.1)
         logger.info("local LLM ready at %s", self.base_url)
         return self.base_url
 
     def stop(self) -> None:
-        """Terminate the server (kill it if it does not exit within 5 s)."""
+        """Terminate the server (kill it if it does not exit within 5 s) and remove its log."""
         process, self._process = self._process, None
         atexit.unregister(self.stop)
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log_path is not None:
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
 
-    def _log_tail(self, lines: int = 20) -> str:
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+    def _fail_start(self, what: str, tail_lines: int = 20) -> NoReturn:
+        log_tail = "\n".join(self._log_path.read_text(errors="replace").splitlines()[-tail_lines:])
+        self.stop()
+        raise LocalLlmError(f"local LLM server {what}; its output ended with:\n{log_tail}")
 
     def __enter__(self) -> Self:
         self.start()

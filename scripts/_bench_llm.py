@@ -47,6 +47,10 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _measure_against(base_url: str, runs: int) -> dict:
     import openai
+
+    from app.ten_select import ensure_ten_runtime
+
+    ensure_ten_runtime()
     from ten_runtime import AsyncExtensionTester, Cmd
 
     through_extension: list[float] = []

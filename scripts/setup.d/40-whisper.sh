@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PYTHON=.venv/bin/python
-TINY_EN_SHA256=a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
+TINY_EN_SHA256=1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 BASE_SHA256=d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9
 BASE_DIR=models/whisper-base
 

@@ -62,6 +62,12 @@ ABBREVIATIONS = frozenset(
         "ph.d",
     ]
 )
+# English words that lead into what follows: a forced cut right after one sounds broken.
+LEADING_WORDS = frozenset(
+    "a an the of to in on at for with by from and or but because that which who whose is are was were be "
+    "my your our their his her its as than so if when about into like very".split()
+)
+MAX_EXTRA_WORDS = 3
 CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 # One unit of speech: a single CJK character, or a run of other non-space characters.
 _SPEECH_TOKEN = re.compile(
@@ -232,15 +238,21 @@ class StreamingClauseSplitter:
 
     @staticmethod
     def _cut_after_words(text: str, words: int) -> int | None:
-        """Index just after the word that completes `words` words, once that word is certainly complete."""
+        """Index just after the word that completes `words` words, once that word is certainly complete.
+
+        A clause that would end on a word that leads into the next ("of", "the", "because") takes up to
+        MAX_EXTRA_WORDS more words, so the pause falls where a speaker would make it.
+        """
         total = 0.0
         for match in _SPEECH_TOKEN.finditer(text):
             token = match.group()
             if not any(c.isalnum() for c in token):
                 continue
             total += 1 / CJK_CHARS_PER_WORD if CJK_CHAR.match(token) else 1
-            complete = match.end() < len(text)
-            if total >= words and complete:
+            if match.end() == len(text):
+                return None  # the word may still be growing
+            leads_on = token.strip(".,;:!?\"'()").lower() in LEADING_WORDS
+            if total >= words and (not leads_on or total >= words + MAX_EXTRA_WORDS):
                 return match.end()
         return None
 

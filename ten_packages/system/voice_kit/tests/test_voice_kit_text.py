@@ -56,6 +56,14 @@ def test_later_pieces_are_whole_sentences_not_clauses():
     ]
 
 
+def test_forced_first_clause_does_not_end_on_a_leading_word():
+    splitter = StreamingClauseSplitter(first_clause_max_words=6)
+    assert splitter.push("The sky is blue because of a") == []
+    assert splitter.push(" process called scattering") == ["The sky is blue because of a process"]
+    splitter = StreamingClauseSplitter(first_clause_max_words=2)
+    assert splitter.push("of the and the cat sat") == ["of the and the cat"]  # at most three extra words
+
+
 def test_minimum_words_of_first_clause():
     pieces = stream("Well, that is a fine question. Yes.", first_clause_min_words=3)
     assert pieces[0] == "Well, that is a fine question."
@@ -228,7 +236,12 @@ def test_clean_for_speech_handles_markup_split_across_clauses():
 
 def test_clean_for_speech_is_idempotent():
     # The controller cleans each clause and a TTS engine may clean again: the second pass changes nothing.
-    samples = ["## Title\n**Bold** [x](y) 🎉!\n- a\n- b", "你好😀，世界！\n标题", "2 * 3 = 6. snake_case", "> q\n---\nz"]
+    samples = [
+        "## Title\n**Bold** [x](y) 🎉!\n- a\n- b",
+        "你好😀，世界！\n标题",
+        "2 * 3 = 6. snake_case",
+        "> q\n---\nz",
+    ]
     for sample in samples:
         once = clean_for_speech(sample)
         assert clean_for_speech(once) == once

@@ -1,0 +1,48 @@
+"""Running a planned graph until it stops: Ctrl-C/SIGTERM, end of input, or a failed start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from app.embedded_runtime._graph import GraphPlan, instantiate
+from app.embedded_runtime import GraphStartError
+
+log = logging.getLogger("ten.app")
+
+
+async def run_plan(plan: GraphPlan, app_root: Path, cmd_timeout_s: float = 30.0) -> int:
+    """Start every node, wait for a stop request, stop every node. Returns the process exit code."""
+    engine = instantiate(plan, app_root, cmd_timeout_s=cmd_timeout_s)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, engine.request_stop)
+    try:
+        log.info("[app] starting graph '%s' (%d nodes)", plan.name, len(plan.nodes))
+        try:
+            await engine.start()
+        except GraphStartError as exc:
+            log.error("[app] %s", exc)
+            return 1
+        log.info("[app] graph '%s' running; Ctrl-C stops it", plan.name)
+        try:
+            await engine.stop_requested.wait()
+        finally:
+            log.info("[app] stopping graph '%s'", plan.name)
+            await engine.stop()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    if engine.failures:
+        log.warning("[app] %d extension failure(s) during the run; see the log above", len(engine.failures))
+    return 0
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s.%(msecs)03d %(levelname)-5s %(message)s",
+        datefmt="%H:%M:%S",
+    )
