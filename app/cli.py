@@ -39,7 +39,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from app.runner import configure_logging, run_plan
 
     configure_logging(args.log_level)
-    plan = config.plan(args.property, args.graph, args.set)
+    plan = config.plan(
+        args.property,
+        args.graph,
+        args.set,
+        wav_input=args.input,
+        wav_output=args.output,
+        realtime=not args.fast,
+        transcript=args.transcript,
+        ledger=args.ledger,
+    )
     return asyncio.run(run_plan(plan, config.APP_ROOT))
 
 
@@ -63,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = with_property(sub.add_parser("run", help="run a graph"))
     run.add_argument("--graph", help="graph name (default: the auto_start graph)")
     run.add_argument("--set", action="append", default=[], metavar="NODE.PROP=VALUE", help="override a node property")
+    run.add_argument("--input", type=Path, help="play this WAV as the microphone (headless run)")
+    run.add_argument("--output", type=Path, help="write the bot's audio here, on the input's timeline")
+    run.add_argument("--fast", action="store_true", help="with --input: do not pace the WAV in real time")
+    run.add_argument("--transcript", type=Path, help="write the conversation as JSONL here")
+    run.add_argument("--ledger", type=Path, help="write the per-turn latency ledger (JSON) here")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     with_property(sub.add_parser("doctor", help="check this machine: libraries, devices, models, LLM endpoint"))
     return parser

@@ -69,10 +69,62 @@ def apply_overrides(doc: dict[str, Any], graph: str | None, assignments: list[st
     return doc
 
 
+AUDIO_IO_ADDONS = ("sounddevice_io", "wav_file_io")
+
+
+def use_wav_files(
+    doc: dict[str, Any], graph: str | None, file: str | Path, input_path: Path, output_path: Path | None, realtime: bool
+) -> dict[str, Any]:
+    """Swap the graph's audio I/O node for the WAV one: the same graph, headless."""
+    doc = copy.deepcopy(doc)
+    _, selected = select_graph(doc, file, graph)
+    nodes = [n for n in selected.get("graph", {}).get("nodes", []) if n.get("addon") in AUDIO_IO_ADDONS]
+    if not nodes:
+        raise ConfigError(file, "", f"--input needs an audio I/O node ({' or '.join(AUDIO_IO_ADDONS)}) in the graph")
+    if not input_path.exists():
+        raise ConfigError("--input", str(input_path), "file not found")
+    nodes[0]["addon"] = "wav_file_io"
+    nodes[0]["property"] = {
+        "input_path": str(input_path.resolve()),
+        "output_path": str(output_path.resolve()) if output_path else "",
+        "realtime": realtime,
+    }
+    return doc
+
+
+def record_session(
+    doc: dict[str, Any], graph: str | None, file: str | Path, transcript: Path | None, ledger: Path | None
+) -> dict[str, Any]:
+    """Point the graph's session_recorder node at the transcript and ledger files."""
+    doc = copy.deepcopy(doc)
+    _, selected = select_graph(doc, file, graph)
+    recorders = [n for n in selected.get("graph", {}).get("nodes", []) if n.get("addon") == "session_recorder"]
+    if not recorders:
+        raise ConfigError(file, "", "--transcript/--ledger need a session_recorder node in the graph")
+    props = recorders[0].setdefault("property", {})
+    if transcript:
+        props["transcript_path"] = str(transcript.resolve())
+    if ledger:
+        props["ledger_path"] = str(ledger.resolve())
+    return doc
+
+
 def plan(
-    property_path: str | Path, graph: str | None = None, overrides: list[str] | None = None, app_root: Path = APP_ROOT
+    property_path: str | Path,
+    graph: str | None = None,
+    overrides: list[str] | None = None,
+    app_root: Path = APP_ROOT,
+    wav_input: Path | None = None,
+    wav_output: Path | None = None,
+    realtime: bool = True,
+    transcript: Path | None = None,
+    ledger: Path | None = None,
 ) -> GraphPlan:
     doc = load_property_file(property_path)
+    if wav_input:
+        doc = use_wav_files(doc, graph, property_path, wav_input, wav_output, realtime)
+    if transcript or ledger:
+        doc = record_session(doc, graph, property_path, transcript, ledger)
     if overrides:
         doc = apply_overrides(doc, graph, overrides, property_path)
     return plan_graph(app_root, doc, property_path, graph)

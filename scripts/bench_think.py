@@ -6,6 +6,9 @@ graph: VAD start, speech, 200 ms of trailing silence (the VAD's hangover), VAD e
 `asr_finalize` (no turn-detection delay is granted, the worst case for the pass started at the VAD end).
 asr_finalize_ratio = time from finalize to the final result / speech duration.
 
+Beside it, one plain pass per utterance with the short encoder window (the default) and with
+faster-whisper's usual zero-padded 30 s window, for their speed and word error rate.
+
 LLM: figures from scripts/_bench_llm.py `measure()`.
 
 Prints one JSON object as its last line.
@@ -88,10 +91,15 @@ def measure_asr() -> dict[str, Any]:
     speeches = {text: audio for text, audio in speeches.items() if 16000 <= len(audio) <= 5 * 16000}
 
     async def run_all() -> list[tuple[str, Any, float]]:
-        async def ignore(_: Any) -> None:
+        async def ignore_interim(_: Any) -> None:
             return None
 
-        recognizer = StreamingRecognizer(transcriber, ignore, language="en", interim_interval_ms=1000)
+        async def show_interim_error(error: Exception) -> None:
+            print(f"interim pass failed: {error!r}", file=sys.stderr)
+
+        recognizer = StreamingRecognizer(
+            transcriber, ignore_interim, show_interim_error, language="en", interim_interval_ms=1000
+        )
         await finalize_once(recognizer, next(iter(speeches.values())))  # warm-up, not counted
         runs = []
         for text, speech in speeches.items():
@@ -111,22 +119,41 @@ def measure_asr() -> dict[str, Any]:
         "asr_finalize_ratio_p90": round(percentile(ratios, 0.9), 3),
         "asr_finalize_ms_p50": round(statistics.median(latencies), 1),
         "asr_finalize_ms_p90": round(percentile(latencies, 0.9), 1),
-        "asr_wer": round(
-            jiwer.wer(
-                [text for text, _, _ in runs],
-                [result.text or "<empty>" for _, result, _ in runs],
-                reference_transform=WORDS_ONLY,
-                hypothesis_transform=WORDS_ONLY,
-            ),
-            3,
-        ),
+        "asr_wer": word_error_rate([text for text, _, _ in runs], [result.text for _, result, _ in runs]),
         "asr_utterances": len(runs),
         "asr_speech_s_min_max": [
             round(min(s for *_, s in runs) / 1000, 2),
             round(max(s for *_, s in runs) / 1000, 2),
         ],
         "asr_model": "packaged:tiny.en int8",
+        **compare_windows(transcriber, speeches),
     }
+
+
+def compare_windows(short_window: Any, speeches: dict[str, np.ndarray]) -> dict[str, Any]:
+    """One plain pass per utterance with the short encoder window and with faster-whisper's 30 s one."""
+    from ten_packages.extension.faster_whisper_asr.transcriber import UtteranceTranscriber, WhisperSettings
+
+    full_window = UtteranceTranscriber(WhisperSettings(model="packaged:tiny.en", short_window=False))
+    figures: dict[str, Any] = {}
+    for name, transcriber in (("short_window", short_window), ("full_window", full_window)):
+        transcripts = [transcriber.transcribe(speech) for speech in speeches.values()]
+        figures[f"asr_pass_ms_p50_{name}"] = round(statistics.median(t.elapsed_ms for t in transcripts), 1)
+        figures[f"asr_wer_{name}"] = word_error_rate(list(speeches), [t.text for t in transcripts])
+    return figures
+
+
+def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """WER over all utterances, ignoring case and punctuation."""
+    return round(
+        jiwer.wer(
+            references,
+            [text or "<empty>" for text in hypotheses],
+            reference_transform=WORDS_ONLY,
+            hypothesis_transform=WORDS_ONLY,
+        ),
+        3,
+    )
 
 
 def measure_llm() -> dict[str, Any]:

@@ -243,6 +243,8 @@ def import_addon(package: ExtensionPackage, app_root: Path) -> type[Addon]:
     module = f"ten_packages.extension.{package.path.name}"
     try:
         importlib.import_module(module)
+        if registered_addon(package.addon) is None and (package.path / "addon.py").exists():
+            importlib.import_module(f"{module}.addon")  # a package whose __init__ does not import addon
     except Exception as exc:
         raise ConfigError(
             package.path / "addon.py", "", f"importing {module} failed: {type(exc).__name__}: {exc}"

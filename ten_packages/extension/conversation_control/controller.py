@@ -114,13 +114,13 @@ class Reply:
     history_entry: HistoryEntry | None = None
     held_pieces: list[str] = field(default_factory=list)
     spoken: SpokenTextTracker = field(default_factory=SpokenTextTracker)
-    got_first_token: bool = False
+    first_token_wall_ms: int | None = None
     llm_done: bool = False
     input_end_sent: bool = False
+    tts_done: bool = False
     audio_started: bool = False
     playback_start_ms: int | None = None
     playback_start_wall_ms: int | None = None
-    interrupted: bool = False
 
 
 def _normalized(text: str) -> str:
@@ -256,6 +256,8 @@ class ConversationController:
             self.history.add("user", text)
             reply.history_entry = self.history.add("assistant", reply.spoken.full_text())
             reply.speculative = False
+            if reply.first_token_wall_ms is not None:
+                reply.latency.record("llm_first_token", wall_ms=reply.first_token_wall_ms)
             return actions + self._release_held_pieces(reply)
         actions += self._drop_speculative_reply()
         self.history.add("user", text)
@@ -303,9 +305,10 @@ class ConversationController:
         reply = self._current(request_id)
         if reply is None or reply.llm_done:
             return []
-        if not reply.got_first_token:
-            reply.got_first_token = True
-            reply.latency.record("llm_first_token", wall_ms=self.clock())
+        if reply.first_token_wall_ms is None:
+            reply.first_token_wall_ms = self.clock()
+            if not reply.speculative:  # a speculative reply's timing counts only once it is confirmed
+                reply.latency.record("llm_first_token", wall_ms=reply.first_token_wall_ms)
         return [action for piece in self._splitter.push(delta) for action in self._send_piece(reply, piece)]
 
     def on_llm_done(self, request_id: str) -> list[Action]:
@@ -375,6 +378,12 @@ class ConversationController:
             self.state = State.BOT_SPEAKING
         return []
 
+    def on_tts_audio_end(self, request_id: str) -> list[Action]:
+        reply = self._current(request_id)
+        if reply is not None and reply.input_end_sent:
+            reply.tts_done = True
+        return []
+
     def on_tts_text_result(self, request_id: str, timed_text: TimedText) -> list[Action]:
         reply = self._current(request_id) or self._interrupted.get(request_id)
         if reply is not None:
@@ -399,8 +408,8 @@ class ConversationController:
         if request_id in self._interrupted:
             return self._settle_interrupted(request_id, played_ms)
         reply = self._current(request_id)
-        if reply is None or not reply.input_end_sent:
-            return []  # an underrun in the middle of a reply that is still being generated
+        if reply is None or not reply.tts_done:
+            return []  # a gap in the audio of a reply that is still being generated or synthesized
         self._reply = None
         self.state = State.IDLE
         text = reply.spoken.full_text() if not interrupted else reply.spoken.heard_text(played_ms)
@@ -419,9 +428,8 @@ class ConversationController:
         assert reply is not None
         self._reply = None
         self._splitter.reset()
-        reply.interrupted = True
         actions: list[Action] = [] if reply.llm_done else [AbortChat(reply.request_id)]
-        actions += [FlushPlayback(reply.request_id)]
+        actions += [FlushTts(f"flush-{reply.request_id}"), FlushPlayback(reply.request_id)]
         self._interrupted[reply.request_id] = reply
         # Until the audio I/O says how much was heard, history holds the best estimate.
         if reply.history_entry is not None:

@@ -153,7 +153,9 @@ class ConversationControlExtension(AsyncExtension):
             ten_env.log_warn(
                 f"{MODULE}: error from {payload.get('module', '?')}: {payload.get('message', '')}"
             )
-        elif name in ("tts_audio_end", "tts_flush_end", "metrics", "input_end"):
+        elif name == "tts_audio_end":
+            self._act(control.on_tts_audio_end(_field(payload, "request_id", str)))
+        elif name in ("tts_flush_end", "metrics", "input_end"):
             ten_env.log_debug(f"{MODULE}: {name} {payload}")
         else:
             raise PayloadError("unknown data name")
@@ -185,7 +187,7 @@ class ConversationControlExtension(AsyncExtension):
                 {
                     "request_id": action.request_id,
                     "text": action.text,
-                    "text_input_end": False,
+                    "text_input_end": action.text_input_end,
                     "metadata": {"turn_id": action.turn_id},
                 },
             )

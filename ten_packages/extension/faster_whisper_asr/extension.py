@@ -43,6 +43,7 @@ class FasterWhisperAsrExtension(AsyncExtension):
         self._recognizer = StreamingRecognizer(
             transcriber,
             on_interim=self._send_result,
+            on_interim_error=self._report_interim_failure,
             language=self._config.whisper.language,
             interim_interval_ms=self._config.interim_interval_ms,
             pre_roll_ms=self._config.pre_roll_ms,
@@ -65,8 +66,7 @@ class FasterWhisperAsrExtension(AsyncExtension):
                 self._reported_formats.add(str(exc))
                 await send_error(ten_env, MODULE, str(exc), vendor=VENDOR)
             return
-        timestamp_ms = audio_frame.get_timestamp()
-        self._recognizer.push_audio(samples, timestamp_ms)
+        self._recognizer.push_audio(samples, audio_frame.get_timestamp())
 
     async def on_cmd(self, ten_env: AsyncTenEnv, cmd: Cmd) -> None:
         name = cmd.get_name()
@@ -114,6 +114,9 @@ class FasterWhisperAsrExtension(AsyncExtension):
         end = Data.create("asr_finalize_end")
         end.set_property_from_json(None, json.dumps({"finalize_id": finalize_id, "metadata": metadata}))
         await ten_env.send_data(end)
+
+    async def _report_interim_failure(self, error: Exception) -> None:
+        await send_error(self._ten_env, MODULE, f"interim transcription failed: {error}", vendor=VENDOR)
 
     async def _send_result(self, result: AsrResult, metadata: dict[str, Any] | None = None) -> None:
         payload = {

@@ -61,6 +61,7 @@ class StreamingRecognizer:
         self,
         transcriber: Transcribes,
         on_interim: Callable[[AsrResult], Awaitable[None]],
+        on_interim_error: Callable[[Exception], Awaitable[None]],
         language: str,
         interim_interval_ms: int = 1000,
         pre_roll_ms: int = 300,
@@ -68,6 +69,7 @@ class StreamingRecognizer:
     ) -> None:
         self._transcriber = transcriber
         self._on_interim = on_interim
+        self._on_interim_error = on_interim_error
         self._language = language
         self._interim_interval_samples = ms_to_samples(interim_interval_ms)
         self._audio = UtteranceAudio(pre_roll_ms, max_utterance_ms)
@@ -172,7 +174,11 @@ class StreamingRecognizer:
         return await asyncio.get_running_loop().run_in_executor(self._worker, run)
 
     async def _publish_interim(self, interim: _Pass) -> None:
-        transcript = await interim.task
+        try:
+            transcript = await interim.task
+        except Exception as exc:  # noqa: BLE001  (reported; the final pass gets its own chance)
+            await self._on_interim_error(exc)
+            return
         if transcript is None or interim.utterance != self._utterance or not transcript.text:
             return
         await self._on_interim(

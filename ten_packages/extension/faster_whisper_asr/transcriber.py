@@ -23,6 +23,8 @@ SHORT_WINDOW_MARGIN_FRAMES = 100
 # Generous cap on tokens per utterance, so a decoder stuck repeating itself stops early.
 TOKENS_PER_AUDIO_SECOND = 16
 MIN_TOKEN_BUDGET = 24
+# A decoded tail repeating the tokens just before it, at least this long, is a decoding loop.
+MIN_REPEATED_TOKENS = 4
 # faster-whisper's defaults for dropping a window as silence.
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
@@ -103,12 +105,15 @@ class UtteranceTranscriber:
         started = time.perf_counter()
         samples = np.asarray(audio, dtype=np.float32) / 32768.0
         features = self._model.feature_extractor(samples)
-        if (
-            self.settings.short_window
+        short = (
+            self._decode_short_window(features)
+            if self.settings.short_window
             and not self.settings.word_timestamps
-            and (features.shape[-1] + SHORT_WINDOW_MARGIN_FRAMES <= WHISPER_WINDOW_FRAMES)
-        ):
-            text, language, words = *self._decode_short_window(features), []
+            and features.shape[-1] + SHORT_WINDOW_MARGIN_FRAMES <= WHISPER_WINDOW_FRAMES
+            else None
+        )
+        if short is not None:
+            (text, language), words = short, []
         else:
             text, language, words = self._transcribe_whole(samples)
         if not any(character.isalnum() for character in text):
@@ -121,7 +126,8 @@ class UtteranceTranscriber:
             words=words,
         )
 
-    def _decode_short_window(self, features: np.ndarray) -> tuple[str, str]:
+    def _decode_short_window(self, features: np.ndarray) -> tuple[str, str] | None:
+        """Text and language, or None when the decoder repeated itself (the 30 s window then decides)."""
         frames = features.shape[-1]
         window = max(MIN_SHORT_WINDOW_FRAMES, frames + SHORT_WINDOW_MARGIN_FRAMES)
         padded = np.zeros((features.shape[0], window), dtype=np.float32)
@@ -150,6 +156,8 @@ class UtteranceTranscriber:
             suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
         )[0]
         tokens = result.sequences_ids[0]
+        if _ends_in_repetition(tokens):
+            return None
         # faster-whisper's rule for "this was silence": likely no speech, and no confident text either.
         average_log_prob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > NO_SPEECH_THRESHOLD and average_log_prob < LOG_PROB_THRESHOLD:
@@ -185,3 +193,11 @@ class UtteranceTranscriber:
                 self._model.hf_tokenizer, self.multilingual, task="transcribe", language=language
             )
         return self._tokenizers[language]
+
+
+def _ends_in_repetition(tokens: list[int]) -> bool:
+    """Whether the sequence ends with a run of tokens said twice in a row ("at work. I use ... at work.")."""
+    return any(
+        tokens[-size:] == tokens[-2 * size : -size]
+        for size in range(MIN_REPEATED_TOKENS, len(tokens) // 2 + 1)
+    )

@@ -79,7 +79,7 @@ def validate_messages(raw_messages: Any) -> list[dict[str, Any]]:
             raise TypeError(f"messages[{index}] must be an object, got {message!r}")
         if message.get("role") not in ("system", "user", "assistant", "tool", "developer"):
             raise ValueError(
-                f"messages[{index}].role must be system/user/assistant/tool, got {message.get('role')!r}"
+                f"messages[{index}].role must be system/user/assistant/tool/developer, got {message.get('role')!r}"
             )
         if not isinstance(message.get("content"), (str, list)):
             raise TypeError(f"messages[{index}].content must be a string or an array of parts")

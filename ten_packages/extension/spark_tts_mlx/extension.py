@@ -64,7 +64,9 @@ class RequestEnd:
 
 class SparkTTSExtension(AsyncExtension):
     # Where semantic tokens come from; tests swap in scripted tokens (a random LM makes no speech).
-    token_source_factory: Callable[[SparkModel, SparkTTSConfig], TokenSource] = staticmethod(language_model_tokens)
+    token_source_factory: Callable[[SparkModel, SparkTTSConfig], TokenSource] = staticmethod(
+        language_model_tokens
+    )
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -98,7 +100,9 @@ class SparkTTSExtension(AsyncExtension):
         assert self._config is not None
         ten_env.log_info(f"{VENDOR}: loading {self._config.model}")
         try:
-            seconds = await asyncio.get_running_loop().run_in_executor(self._mlx_thread, self._load_on_mlx_thread)
+            seconds = await asyncio.get_running_loop().run_in_executor(
+                self._mlx_thread, self._load_on_mlx_thread
+            )
         except Exception as failure:  # noqa: BLE001 - any load failure leaves the extension up, answering errors
             await self._fail(ten_env, f"Spark-TTS model unavailable: {failure}")
             return
@@ -151,7 +155,9 @@ class SparkTTSExtension(AsyncExtension):
         payload = json.loads(payload_json or "{}")
         request_id, text = payload.get("request_id"), payload.get("text", "")
         if not isinstance(request_id, str) or not request_id or not isinstance(text, str):
-            await send_error(ten_env, MODULE, "tts_text_input needs a string request_id and a string text", vendor=VENDOR)
+            await send_error(
+                ten_env, MODULE, "tts_text_input needs a string request_id and a string text", vendor=VENDOR
+            )
             return
         if self._load_error is not None:
             await send_error(ten_env, MODULE, self._load_error, request_id=request_id, vendor=VENDOR)
@@ -183,7 +189,11 @@ class SparkTTSExtension(AsyncExtension):
                     await self._finish_request(ten_env, item.request, REASON_DONE)
             except Exception as failure:  # noqa: BLE001 - one bad segment must not stop the speaker
                 await send_error(
-                    ten_env, MODULE, f"synthesis failed: {failure}", request_id=item.request.request_id, vendor=VENDOR
+                    ten_env,
+                    MODULE,
+                    f"synthesis failed: {failure}",
+                    request_id=item.request.request_id,
+                    vendor=VENDOR,
                 )
             finally:
                 if self._queue.empty():

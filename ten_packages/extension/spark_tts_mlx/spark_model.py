@@ -93,7 +93,9 @@ class SparkModel:
         tokenizer_config = self.audio_tokenizer.config
         self.sample_rate: int = int(tokenizer_config["sample_rate"])
         self.samples_per_token: int = int(tokenizer_config["latent_hop_length"])
-        self.global_token_count: int = int(self.audio_tokenizer.model.speaker_encoder.perceiver_sampler.latents.shape[0])
+        self.global_token_count: int = int(
+            self.audio_tokenizer.model.speaker_encoder.perceiver_sampler.latents.shape[0]
+        )
         self.semantic_index: dict[int, int] = {}
         self.global_index: dict[int, int] = {}
         vocab: dict[str, int] = self.tokenizer.get_vocab()
@@ -103,7 +105,9 @@ class SparkModel:
                 index = self.semantic_index if match.group(1) == "semantic" else self.global_index
                 index[token_id] = int(match.group(2))
         if not self.semantic_index or not self.global_index:
-            raise SparkModelUnavailable("the model's tokenizer has no <|bicodec_semantic_N|> / <|bicodec_global_N|> tokens")
+            raise SparkModelUnavailable(
+                "the model's tokenizer has no <|bicodec_semantic_N|> / <|bicodec_global_N|> tokens"
+            )
         self.marker_ids = {
             kind: [vocab[m] for m in markers if m in vocab]
             for kind, markers in (("global", _GLOBAL_MARKERS), ("semantic", _SEMANTIC_MARKERS))
@@ -143,7 +147,9 @@ class SparkModel:
 
     def warm_up(self, voice: SparkVoice, sampling: SamplingSettings) -> None:
         """Run every kernel once (prefill, a few decode steps, a BiCodec decode) so the first reply is not slow."""
-        stream = self.token_source(voice, SamplingSettings(**{**sampling.__dict__, "max_tokens": 4})).open("Hi.")
+        stream = self.token_source(voice, SamplingSettings(**{**sampling.__dict__, "max_tokens": 4})).open(
+            "Hi."
+        )
         for _ in stream.raw_tokens():
             pass
         self.decode([0] * self.global_token_count, [0] * 10)
@@ -162,7 +168,9 @@ class SparkLanguageModelTokens:
 
     def prompt(self, text: str) -> str:
         if self.reference is None:
-            return self.model.spark.process_prompt_control(self.voice.gender, self.voice.pitch, self.voice.speed, text)
+            return self.model.spark.process_prompt_control(
+                self.voice.gender, self.voice.pitch, self.voice.speed, text
+            )
         global_ids, semantic_ids = self.reference
         speaker = "".join(f"<|bicodec_global_{i}|>" for i in global_ids)
         parts = ["<|task_tts|>", "<|start_content|>"]
@@ -186,7 +194,9 @@ class LanguageModelTokenStream:
         self._global_tokens: list[int] = list(source.reference[0]) if source.reference else []
         self.tokens_generated = 0
         allowed_in_global_phase = list(model.global_index) + model.marker_ids["global"]
-        allowed_in_semantic_phase = list(model.semantic_index) + model.marker_ids["semantic"] + sorted(model.stop_ids)
+        allowed_in_semantic_phase = (
+            list(model.semantic_index) + model.marker_ids["semantic"] + sorted(model.stop_ids)
+        )
         self._global_phase_mask = self._mask(allowed_in_global_phase)
         self._semantic_phase_mask = self._mask(allowed_in_semantic_phase)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -77,10 +78,8 @@ class SparkStreamingSynthesizer:
             if cancelled.is_set():
                 break
             if decoder is None:
-                global_tokens = stream.global_tokens()
-                decoder = StreamingBiCodecDecoder(
-                    lambda semantic: self._decode(global_tokens, semantic), self.samples_per_token, self.schedule
-                )
+                speaker_decode = functools.partial(self._decode, stream.global_tokens())
+                decoder = StreamingBiCodecDecoder(speaker_decode, self.samples_per_token, self.schedule)
             chunk = decoder.push(token)
             if chunk is not None:
                 emit(chunk, last=False)

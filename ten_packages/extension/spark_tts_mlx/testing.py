@@ -56,7 +56,12 @@ def _bicodec_config() -> dict:
             "num_mels": 128,
         },
         "encoder": {"input_channels": WAV2VEC2_HIDDEN, **vocos, "out_channels": 256, "sample_ratios": [1]},
-        "decoder": {"input_channel": 256, "channels": 128, "rates": [8, 5, 4, 2], "kernel_sizes": [16, 11, 8, 4]},
+        "decoder": {
+            "input_channel": 256,
+            "channels": 128,
+            "rates": [8, 5, 4, 2],
+            "kernel_sizes": [16, 11, 8, 4],
+        },
         "quantizer": {
             "input_dim": 256,
             "codebook_size": SEMANTIC_CODES,
@@ -82,7 +87,12 @@ def _bicodec_config() -> dict:
             "sample_ratios": [1],
             "use_tanh_at_final": False,
         },
-        "postnet": {"input_channels": 256, **vocos, "out_channels": WAV2VEC2_HIDDEN, "use_tanh_at_final": False},
+        "postnet": {
+            "input_channels": 256,
+            **vocos,
+            "out_channels": WAV2VEC2_HIDDEN,
+            "use_tanh_at_final": False,
+        },
     }
 
 
@@ -175,7 +185,9 @@ def _write_language_model(folder: Path) -> None:
 
     word_level = Tokenizer(models.WordLevel({word: i for i, word in enumerate(_WORDS)}, unk_token="<unk>"))
     word_level.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=word_level, unk_token="<unk>", eos_token="<|im_end|>")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=word_level, unk_token="<unk>", eos_token="<|im_end|>"
+    )
     tokenizer.add_special_tokens({"additional_special_tokens": _SPECIAL_TOKENS[1:]})
     tokenizer.save_pretrained(str(folder))
     eos_id = tokenizer.convert_tokens_to_ids("<|im_end|>")

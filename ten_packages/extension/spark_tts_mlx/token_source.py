@@ -32,7 +32,9 @@ class TokenSource(Protocol):
 class ScriptedTokenStream:
     """Fixed tokens, optionally paced like a language model generating them."""
 
-    def __init__(self, global_tokens: Sequence[int], semantic_tokens: Sequence[int], seconds_per_token: float):
+    def __init__(
+        self, global_tokens: Sequence[int], semantic_tokens: Sequence[int], seconds_per_token: float
+    ):
         self._global_tokens = list(global_tokens)
         self._semantic_tokens = list(semantic_tokens)
         self._seconds_per_token = seconds_per_token

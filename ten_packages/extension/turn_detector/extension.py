@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-
 from ten_runtime import AsyncExtension, AsyncTenEnv, AudioFrame, Cmd, CmdResult, Data, StatusCode
 
 from ten_packages.system.voice_kit.events import ERROR_FATAL, send_error, send_metrics
@@ -29,10 +28,7 @@ TICK_S = 0.02
 class TurnDetectorExtension(AsyncExtension):
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.settings = TurnDetectorSettings()
-        self.mode = self.settings.mode
-        self.policy = TurnPolicy(self.settings.max_pause_ms)
-        self.audio = RecentAudio(keep_ms=WINDOW_SECONDS * 1000 + self.settings.pre_speech_ms)
+        self._apply(TurnDetectorSettings())
         self.clock = InputClock()
         self.turn_start_ms = 0
         self.turn_texts: list[str] = []
@@ -45,19 +41,24 @@ class TurnDetectorExtension(AsyncExtension):
     async def on_start(self, ten_env: AsyncTenEnv) -> None:
         properties_json, _ = await ten_env.get_property_to_json(None)
         try:
-            self.settings = TurnDetectorSettings.from_properties(json.loads(properties_json or "{}"))
+            self._apply(TurnDetectorSettings.from_properties(json.loads(properties_json or "{}")))
         except ValueError as exc:
             await send_error(ten_env, MODULE, f"{exc}; using the defaults", ERROR_FATAL)
-        self.mode = self.settings.mode
-        self.policy = TurnPolicy(self.settings.max_pause_ms)
-        self.audio = RecentAudio(keep_ms=WINDOW_SECONDS * 1000 + self.settings.pre_speech_ms)
         if self.mode == "smart_turn":
             await self._load_model(ten_env)
         elif self.mode == "ten_text":
             s = self.settings
-            self.text_client = TextTurnClient(s.base_url, s.api_key, s.model, s.temperature, s.top_p, s.timeout_ms)
+            self.text_client = TextTurnClient(
+                s.base_url, s.api_key, s.model, s.temperature, s.top_p, s.timeout_ms
+            )
         self._spawn(self._tick(ten_env))
         ten_env.log_info(f"turn_detector: mode {self.mode}, max pause {self.settings.max_pause_ms} ms")
+
+    def _apply(self, settings: TurnDetectorSettings) -> None:
+        self.settings = settings
+        self.mode = settings.mode
+        self.policy = TurnPolicy(settings.max_pause_ms)
+        self.audio = RecentAudio(keep_ms=WINDOW_SECONDS * 1000 + settings.pre_speech_ms)
 
     async def _load_model(self, ten_env: AsyncTenEnv) -> None:
         """Load and warm the model off the loop; without it, fall back to VAD silence with a clear error."""
@@ -161,7 +162,9 @@ class TurnDetectorExtension(AsyncExtension):
             return
         inference_ms = (time.perf_counter() - started) * 1000
         await send_metrics(ten_env, MODULE, "smart_turn", {"inference_ms": round(inference_ms, 1)})
-        state = TurnState.FINISHED if probability >= self.settings.finished_threshold else TurnState.UNFINISHED
+        state = (
+            TurnState.FINISHED if probability >= self.settings.finished_threshold else TurnState.UNFINISHED
+        )
         await self._apply_verdict(ten_env, pause_id, state, probability)
 
     async def _classify_text(self, ten_env: AsyncTenEnv, pause_id: int, text: str) -> None:

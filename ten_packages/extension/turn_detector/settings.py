@@ -51,6 +51,8 @@ class TurnDetectorSettings:
         if self.max_pause_ms <= 0:
             raise ValueError(f"property max_pause_ms={self.max_pause_ms}: expected > 0")
         if not 0.0 < self.finished_threshold < 1.0:
-            raise ValueError(f"property finished_threshold={self.finished_threshold}: expected between 0 and 1")
+            raise ValueError(
+                f"property finished_threshold={self.finished_threshold}: expected between 0 and 1"
+            )
         if self.pre_speech_ms < 0 or self.timeout_ms <= 0 or self.model_threads <= 0:
             raise ValueError("properties pre_speech_ms >= 0, timeout_ms > 0 and model_threads > 0 expected")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import onnxruntime
@@ -21,6 +24,18 @@ class ModelNotFoundError(FileNotFoundError):
     """The Smart Turn ONNX file is neither on disk nor obtainable from the hub."""
 
 
+def hub_reachable(timeout_s: float = 2.0) -> bool:
+    """A quick look before asking huggingface_hub, which retries for ~25 s when the hub is unreachable."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        with socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
 def resolve_model_path(model_path: str, app_root: Path, hub_repo: str, hub_filename: str) -> Path:
     """The local model file: `model_path` (absolute, or relative to the app root), else a hub download.
 
@@ -34,6 +49,10 @@ def resolve_model_path(model_path: str, app_root: Path, hub_repo: str, hub_filen
         return local
     if not hub_repo:
         raise ModelNotFoundError(f"Smart Turn model not found at {local}: {SETUP_HINT}")
+    if not hub_reachable():
+        raise ModelNotFoundError(
+            f"Smart Turn model not found at {local} and the hub is not reachable ({hub_repo}): {SETUP_HINT}"
+        )
     try:
         from huggingface_hub import hf_hub_download
 

@@ -96,6 +96,10 @@ def test_a_whole_turn():
     assert by_stage["turn_decision"]["input_ms"] == 2150
     assert by_stage["first_sample_played"]["input_ms"] == 2600
 
+    # A gap in the audio before the TTS is done is not the end of the reply.
+    assert control.on_playback_end(chat.request_id, 1200, interrupted=False) == []
+    assert control.state == State.BOT_SPEAKING
+    control.on_tts_audio_end(chat.request_id)
     actions = control.on_playback_end(chat.request_id, 3000, interrupted=False)
     assert of_type(actions, EmitTranscript) == [
         EmitTranscript(
@@ -366,6 +370,7 @@ def test_speculation_confirmed_by_the_final_transcript_keeps_the_early_reply():
     sent = stream_reply(control, chat.request_id, ["more or less."])
     assert [(s.text, s.text_input_end) for s in sent] == [("more or less.", True)]
     control.on_playback_start(chat.request_id, 2300)
+    control.on_tts_audio_end(chat.request_id)
     control.on_playback_end(chat.request_id, 1500, interrupted=False)
     (next_chat,) = of_type(user_turn(control, "thanks", 5000, 5500), StartChat)
     assert next_chat.messages[1:3] == [
@@ -394,6 +399,13 @@ def test_speculation_contradicted_by_the_final_transcript_is_discarded():
     assert chat.messages[-1]["content"] == "what time is the train"
     assert not of_type(actions, SendTtsText)
     assert control.on_llm_delta(speculative.request_id, " More.") == []
+    control.on_llm_delta(chat.request_id, "At nine, I think.")
+    control.on_tts_audio_start(chat.request_id)
+    (latency,) = of_type(control.on_playback_start(chat.request_id, 2600), EmitTurnLatency)
+    stages = {s["stage"]: s["wall_ms"] for s in latency.stages if "wall_ms" in s}
+    assert (
+        stages["llm_first_token"] > stages["asr_final"]
+    )  # the real request's first token, not the discarded one
 
 
 def test_no_speculation_when_the_decision_is_not_confident():
@@ -437,6 +449,7 @@ def test_barge_in_from_every_state_leaves_the_user_speaking(state):
     actions = control.on_start_of_sentence(5000)
     assert control.state == State.USER_SPEAKING
     if request_id is not None:
-        assert AbortChat(request_id) in actions and FlushPlayback(request_id) in actions
+        assert AbortChat(request_id) in actions
+        assert FlushTts(f"flush-{request_id}") in actions and FlushPlayback(request_id) in actions
     else:
         assert actions == []

@@ -26,7 +26,8 @@ from ten_runtime import (
 from ten_packages.extension.conversation_control.controller import ControlConfig
 
 EXTENSION_DIR = Path(__file__).resolve().parents[1]
-SCHEMA_DIR = Path("/work/shared/ten-schema")
+# The TEN 0.11 schemas the app validates with (a copy of TEN's, kept in the repo).
+SCHEMA_DIR = EXTENSION_DIR.parents[2] / "app" / "schemas"
 TEST_TIMEOUT_US = 10_000_000
 
 
@@ -140,6 +141,11 @@ class ScriptedNeighbours(AsyncExtensionTester):
             )
         if payload["text_input_end"]:
             total_ms = start_ms + 100 * len(payload["text"].split())
+            await self.send_data(
+                ten_env,
+                "tts_audio_end",
+                {"request_id": request_id, "request_total_audio_duration_ms": total_ms, "reason": 1},
+            )
             await self.send_data(
                 ten_env,
                 "playback_end",

@@ -48,15 +48,23 @@ def test_asr_result_is_declared_as_in_tens_asr_interface() -> None:
 
 def test_bad_properties_are_named_in_one_error() -> None:
     with pytest.raises(ValueError) as error:
-        AsrConfig.from_properties({"beam_size": "five", "pre_roll_ms": -1, "word_timestamps": 1, "dump": True})
+        AsrConfig.from_properties(
+            {"beam_size": "five", "pre_roll_ms": -1, "word_timestamps": 1, "dump": True}
+        )
     message = str(error.value)
     assert "'beam_size' must be int" in message and "'pre_roll_ms' must be >= 0" in message
     assert "'word_timestamps' must be bool" in message and "dump" not in message
 
 
 def test_properties_override_defaults() -> None:
-    config = AsrConfig.from_properties({"model": "packaged:base", "language": "zh", "interim_interval_ms": 0.0})
-    assert (config.whisper.model, config.whisper.language, config.interim_interval_ms) == ("packaged:base", "zh", 0)
+    config = AsrConfig.from_properties(
+        {"model": "packaged:base", "language": "zh", "interim_interval_ms": 0.0}
+    )
+    assert (config.whisper.model, config.whisper.language, config.interim_interval_ms) == (
+        "packaged:base",
+        "zh",
+        0,
+    )
 
 
 def test_packaged_tiny_en_resolves_to_the_wheels_model() -> None:
@@ -85,5 +93,7 @@ def test_hub_models_come_from_the_cache_and_fail_clearly_offline(tmp_path: Path,
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelNotFoundError, match="Systran/faster-whisper-tiny.en"):
         resolve_model("tiny.en", download_root=str(tmp_path))
-    with pytest.raises(ModelNotFoundError, match="could not fetch model 'mobiuslabsgmbh/faster-whisper-large-v3-turbo'"):
+    with pytest.raises(
+        ModelNotFoundError, match="could not fetch model 'mobiuslabsgmbh/faster-whisper-large-v3-turbo'"
+    ):
         resolve_model("large-v3-turbo", download_root=str(tmp_path))

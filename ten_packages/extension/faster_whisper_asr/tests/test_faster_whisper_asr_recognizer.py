@@ -37,17 +37,26 @@ class CountingTranscriber:
 
 
 class Session:
-    """Feeds a recognizer frame by frame on a running clock, collecting interim results."""
+    """Feeds a recognizer frame by frame on a running clock, collecting interim results and failures."""
 
     def __init__(self, transcriber: CountingTranscriber, interim_interval_ms: int = 1000) -> None:
         self.interims: list[AsrResult] = []
+        self.interim_errors: list[Exception] = []
         self.recognizer = StreamingRecognizer(
-            transcriber, self._collect, language="en", interim_interval_ms=interim_interval_ms, pre_roll_ms=200
+            transcriber,
+            self._collect,
+            self._collect_error,
+            language="en",
+            interim_interval_ms=interim_interval_ms,
+            pre_roll_ms=200,
         )
         self.clock_ms = 0
 
     async def _collect(self, result: AsrResult) -> None:
         self.interims.append(result)
+
+    async def _collect_error(self, error: Exception) -> None:
+        self.interim_errors.append(error)
 
     async def play(self, audio: np.ndarray, pace_s: float = 0.0) -> None:
         audio = np.pad(audio, (0, -len(audio) % FRAME))  # whole 10 ms frames, as a capture device sends
@@ -55,6 +64,7 @@ class Session:
             self.recognizer.push_audio(audio[start : start + FRAME], self.clock_ms)
             self.clock_ms += 10
             await asyncio.sleep(pace_s)
+
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     return jiwer.wer(" ".join(words_of(reference)), " ".join(words_of(hypothesis)) or "<empty>")
@@ -120,10 +130,14 @@ def test_speech_after_an_end_of_sentence_joins_the_same_final(counting: Counting
     assert word_error_rate("Turn on the lights. And close the window.", final.text) <= 0.2, final.text
 
 
-def test_without_vad_finalize_transcribes_everything_since_the_last_final(counting: CountingTranscriber) -> None:
+def test_without_vad_finalize_transcribes_everything_since_the_last_final(
+    counting: CountingTranscriber,
+) -> None:
     async def scenario() -> tuple[AsrResult, AsrResult]:
         session = Session(counting, interim_interval_ms=0)
-        await session.play(np.concatenate([silence(300), synthesize_speech("What time is it?"), silence(300)]))
+        await session.play(
+            np.concatenate([silence(300), synthesize_speech("What time is it?"), silence(300)])
+        )
         first = await session.recognizer.finalize()
         return first, await session.recognizer.finalize()
 
@@ -164,3 +178,20 @@ def test_a_failing_model_fails_one_finalize_and_the_next_one_works(counting: Cou
         return await session.recognizer.finalize()
 
     assert words_of(asyncio.run(scenario()).text) == ["what", "time", "is", "it"]
+
+
+def test_a_failing_interim_pass_is_reported_and_the_final_still_comes(counting: CountingTranscriber) -> None:
+    async def scenario() -> tuple[Session, AsrResult]:
+        session = Session(counting, interim_interval_ms=500)
+        session.recognizer.start_of_sentence()
+        counting.fail_with = RuntimeError("out of memory")
+        await session.play(synthesize_speech("Open the garage door."))
+        await session.recognizer.wait_idle()
+        counting.fail_with = None
+        session.recognizer.end_of_sentence()
+        return session, await session.recognizer.finalize()
+
+    session, final = asyncio.run(scenario())
+    assert session.interim_errors and {str(error) for error in session.interim_errors} == {"out of memory"}
+    assert session.interims == []
+    assert "garage" in words_of(final.text)

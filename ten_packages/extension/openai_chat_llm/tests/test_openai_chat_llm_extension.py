@@ -214,9 +214,10 @@ def test_openai_chat_llm_invalid_properties_reported_and_requests_refused(llm_ex
     async def scenario(tester) -> None:
         results.extend(await llm_extension.chat(tester, {"request_id": "r1", "messages": MESSAGES}))
 
-    llm_extension.run({"temperature": "hot"}, scenario)
+    # Types are checked by the runtime against the manifest; values by the extension.
+    llm_extension.run({"base_url": "localhost:1234"}, scenario)
     assert results[-1][:2] == (ERROR, True)
-    assert "invalid properties: property 'temperature' must be of type float" in results[-1][2]["message"]
+    assert "invalid properties: property 'base_url' must be an http(s) URL" in results[-1][2]["message"]
     assert llm_extension.named("error")[0]["code"] == -1000
 
 

@@ -18,8 +18,13 @@ from ten_packages.extension.spark_tts_mlx.token_source import ScriptedTokenSourc
 
 EXTENSION_DIR = Path(__file__).resolve().parents[1]
 # Context and lookahead cover the tiny decoder's receptive field, so streaming reproduces a one-shot decode.
-EXACT_SCHEDULE = {"first_chunk_tokens": 8, "chunk_growth": 2.0, "max_chunk_tokens": 40, "left_context_tokens": 20,
-                  "lookahead_tokens": 18}
+EXACT_SCHEDULE = {
+    "first_chunk_tokens": 8,
+    "chunk_growth": 2.0,
+    "max_chunk_tokens": 40,
+    "left_context_tokens": 20,
+    "lookahead_tokens": 18,
+}
 
 
 def _text_input(request_id: str | None, text: str, end: bool = True) -> Data:
@@ -79,6 +84,7 @@ def _run(tester: SparkTester, monkeypatch: pytest.MonkeyPatch, properties: dict)
             scripted = staticmethod(lambda model, config: tester.source)
             monkeypatch.setattr(extension_class, "token_source_factory", scripted)
     tester.set_test_mode_single("spark_tts_mlx", json.dumps(properties))
+    tester.set_timeout(60_000_000)
     error = tester.run()
     assert error is None, error.error_message()
 
@@ -100,7 +106,9 @@ def test_manifest_and_property_validate_against_ten_schemas() -> None:
 def test_streams_audio_before_generation_ends_and_matches_one_shot_decode(
     tiny_spark_dir: Path, tiny_spark_model: SparkModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = ScriptedTokenSource(scripted_global_tokens(), scripted_semantic_tokens(150), seconds_per_token=0.01)
+    source = ScriptedTokenSource(
+        scripted_global_tokens(), scripted_semantic_tokens(150), seconds_per_token=0.01
+    )
 
     class Tester(SparkTester):
         async def on_start(self, ten_env: AsyncTenEnvTester) -> None:
@@ -120,7 +128,11 @@ def test_streams_audio_before_generation_ends_and_matches_one_shot_decode(
     assert names.index("tts_audio_start") < names.index("tts_text_result") < names.index("tts_audio_end")
     assert tester.frame_request_ids == {"r1"}
     (end,) = tester.named("tts_audio_end")
-    assert end["reason"] == 1 and end["request_total_audio_duration_ms"] == 3000 and end["metadata"]["turn_id"] == 3
+    assert (
+        end["reason"] == 1
+        and end["request_total_audio_duration_ms"] == 3000
+        and end["metadata"]["turn_id"] == 3
+    )
     (result,) = tester.named("tts_text_result")
     assert result["text"] == "Hello world" and result["duration_ms"] == 3000 and result["text_result_end"]
     metrics = {key for payload in tester.named("metrics") for key in payload["metrics"]}
@@ -130,14 +142,16 @@ def test_streams_audio_before_generation_ends_and_matches_one_shot_decode(
 def test_flush_mid_utterance_stops_generation_and_audio(
     tiny_spark_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = ScriptedTokenSource(scripted_global_tokens(), scripted_semantic_tokens(400), seconds_per_token=0.01)
+    source = ScriptedTokenSource(
+        scripted_global_tokens(), scripted_semantic_tokens(400), seconds_per_token=0.01
+    )
 
     class Tester(SparkTester):
         stop_after = ("tts_flush_end",)
         flushed = False
 
         async def on_start(self, ten_env: AsyncTenEnvTester) -> None:
-            await ten_env.send_data(_text_input("r1", "Hello world", end=False))
+            await ten_env.send_data(_text_input("r1", "Hello world, and", end=False))  # speaks "Hello world,"
 
         async def on_first_audio(self, ten_env: AsyncTenEnvTester) -> None:
             if not self.flushed:
@@ -145,13 +159,17 @@ def test_flush_mid_utterance_stops_generation_and_audio(
                 flush = Data.create("tts_flush")
                 flush.set_property_from_json(None, json.dumps({"flush_id": "f1"}))
                 await ten_env.send_data(flush)
-                await ten_env.send_data(_text_input("r1", " and more text", end=True))  # dropped: r1 was flushed
+                await ten_env.send_data(
+                    _text_input("r1", " and more text", end=True)
+                )  # dropped: r1 was flushed
 
     tester = Tester(source)
     _run(tester, monkeypatch, {"model": str(tiny_spark_dir), "warm_up": False, **EXACT_SCHEDULE})
 
     names = [name for name, _ in tester.data]
-    assert names[-2:] == ["tts_audio_end", "tts_flush_end"] and tester.named("tts_flush_end") == [{"flush_id": "f1"}]
+    assert names[-2:] == ["tts_audio_end", "tts_flush_end"] and tester.named("tts_flush_end") == [
+        {"flush_id": "f1"}
+    ]
     (end,) = tester.named("tts_audio_end")
     assert end["reason"] == 2 and end["request_total_audio_duration_ms"] < 400 * 20
     generated = source.opened[0].tokens_generated
@@ -159,7 +177,9 @@ def test_flush_mid_utterance_stops_generation_and_audio(
     assert sum(len(p) for p in tester.pcm) < generated * 320
 
 
-def test_missing_model_is_reported_and_text_gets_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_model_is_reported_and_text_gets_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Tester(SparkTester):
         stop_after = ()
 

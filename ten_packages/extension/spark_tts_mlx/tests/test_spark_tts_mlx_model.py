@@ -27,7 +27,9 @@ def test_loads_through_mlx_audio_with_the_released_layout(tiny_spark_model: Spar
 
 def test_language_model_stream_is_speaker_tokens_then_semantic_tokens(tiny_spark_model: SparkModel) -> None:
     """Constrained decoding turns even a random LM's output into a speakable stream."""
-    source = tiny_spark_model.token_source(SparkVoice(gender="male", pitch="low"), SamplingSettings(max_tokens=40))
+    source = tiny_spark_model.token_source(
+        SparkVoice(gender="male", pitch="low"), SamplingSettings(max_tokens=40)
+    )
     stream = source.open("hello world.")
     semantic = list(stream)
     assert len(stream.global_tokens()) == GLOBAL_TOKEN_COUNT
@@ -38,13 +40,17 @@ def test_language_model_stream_is_speaker_tokens_then_semantic_tokens(tiny_spark
     assert len(audio) == len(semantic) * 320 and np.isfinite(audio).all()
 
 
-def test_voice_cloning_takes_speaker_tokens_from_the_reference(tiny_spark_model: SparkModel, tmp_path: Path) -> None:
+def test_voice_cloning_takes_speaker_tokens_from_the_reference(
+    tiny_spark_model: SparkModel, tmp_path: Path
+) -> None:
     reference = tmp_path / "reference.wav"
     soundfile.write(reference, synthesize_speech("This is my voice, please copy it."), 16000)
     voice = SparkVoice(ref_audio=str(reference), ref_text="This is my voice, please copy it.")
     source = tiny_spark_model.token_source(voice, SamplingSettings(max_tokens=12))
     speaker, reference_semantic = source.reference
-    assert len(speaker) == GLOBAL_TOKEN_COUNT and len(reference_semantic) > 50  # ~2 s of speech at 50 tokens/s
+    assert (
+        len(speaker) == GLOBAL_TOKEN_COUNT and len(reference_semantic) > 50
+    )  # ~2 s of speech at 50 tokens/s
     assert "<|bicodec_semantic_" in source.prompt("Hello.")
     stream = source.open("Hello.")
     semantic = list(stream)

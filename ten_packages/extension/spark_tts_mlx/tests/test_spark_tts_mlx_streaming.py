@@ -33,7 +33,9 @@ def test_streamed_audio_matches_one_shot_decode_away_from_the_joins(tiny_spark_m
     semantic = scripted_semantic_tokens(120)
     one_shot = tiny_spark_model.decode(speaker, semantic)
     decoder = StreamingBiCodecDecoder(
-        lambda tokens: tiny_spark_model.decode(speaker, tokens), tiny_spark_model.samples_per_token, EXACT_SCHEDULE
+        lambda tokens: tiny_spark_model.decode(speaker, tokens),
+        tiny_spark_model.samples_per_token,
+        EXACT_SCHEDULE,
     )
     chunks = [chunk for token in semantic if (chunk := decoder.push(token)) is not None]
     chunks.append(decoder.finish())
@@ -56,10 +58,18 @@ def test_too_little_context_shows_at_the_joins(tiny_spark_model: SparkModel) -> 
     speaker = scripted_global_tokens()
     semantic = scripted_semantic_tokens(60)
     one_shot = tiny_spark_model.decode(speaker, semantic)
-    no_context = ChunkSchedule(first_chunk_tokens=20, chunk_growth=1.0, max_chunk_tokens=20, left_context_tokens=0,
-                               lookahead_tokens=0, crossfade_tokens=0)
+    no_context = ChunkSchedule(
+        first_chunk_tokens=20,
+        chunk_growth=1.0,
+        max_chunk_tokens=20,
+        left_context_tokens=0,
+        lookahead_tokens=0,
+        crossfade_tokens=0,
+    )
     decoder = StreamingBiCodecDecoder(
-        lambda tokens: tiny_spark_model.decode(speaker, tokens), tiny_spark_model.samples_per_token, no_context
+        lambda tokens: tiny_spark_model.decode(speaker, tokens),
+        tiny_spark_model.samples_per_token,
+        no_context,
     )
     chunks = [chunk for token in semantic if (chunk := decoder.push(token)) is not None]
     streamed = np.concatenate([*chunks, decoder.finish()])
@@ -69,7 +79,11 @@ def test_too_little_context_shows_at_the_joins(tiny_spark_model: SparkModel) -> 
 def test_first_audio_comes_long_before_the_last_token(tiny_spark_model: SparkModel) -> None:
     source = ScriptedTokenSource(scripted_global_tokens(), scripted_semantic_tokens(150))
     synthesizer = SparkStreamingSynthesizer(
-        tiny_spark_model.decode, tiny_spark_model.samples_per_token, tiny_spark_model.sample_rate, EXACT_SCHEDULE, 16000
+        tiny_spark_model.decode,
+        tiny_spark_model.samples_per_token,
+        tiny_spark_model.sample_rate,
+        EXACT_SCHEDULE,
+        16000,
     )
     stream = source.open("hello")
     tokens_at_each_chunk: list[int] = []
@@ -93,7 +107,11 @@ def test_first_audio_comes_long_before_the_last_token(tiny_spark_model: SparkMod
 def test_cancel_stops_generation_and_audio(tiny_spark_model: SparkModel) -> None:
     source = ScriptedTokenSource(scripted_global_tokens(), scripted_semantic_tokens(200))
     synthesizer = SparkStreamingSynthesizer(
-        tiny_spark_model.decode, tiny_spark_model.samples_per_token, tiny_spark_model.sample_rate, EXACT_SCHEDULE, 16000
+        tiny_spark_model.decode,
+        tiny_spark_model.samples_per_token,
+        tiny_spark_model.sample_rate,
+        EXACT_SCHEDULE,
+        16000,
     )
     cancelled = threading.Event()
     chunks: list[np.ndarray] = []

@@ -1,5 +1,9 @@
 """The turn policy, its clock and audio window, and the settings: plain classes, no runtime."""
 
+import json
+from dataclasses import fields
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -115,3 +119,11 @@ def test_settings_from_properties_name_the_bad_property():
         TurnDetectorSettings.from_properties({"max_pause_ms": "2000"})
     with pytest.raises(ValueError, match="finished_threshold"):
         TurnDetectorSettings.from_properties({"finished_threshold": 1.5})
+
+
+def test_manifest_property_json_and_settings_agree():
+    folder = Path(__file__).resolve().parents[1]
+    declared = json.loads((folder / "manifest.json").read_text())["api"]["property"]["properties"]
+    defaults = json.loads((folder / "property.json").read_text())
+    assert set(declared) == set(defaults) == {field.name for field in fields(TurnDetectorSettings)}
+    assert TurnDetectorSettings.from_properties(defaults) == TurnDetectorSettings()

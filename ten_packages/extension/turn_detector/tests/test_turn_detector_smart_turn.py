@@ -39,7 +39,9 @@ def user_turn(text: str) -> np.ndarray:
 def test_features_are_whisper_log_mel_of_the_last_8_seconds(model):
     short = model.features(user_turn(COMPLETE[0]))
     assert short.shape == (1, 80, 800) and short.dtype == np.float32
-    long_audio = np.concatenate([conversation(["Hello there, this is a long preamble."] * 4), user_turn(COMPLETE[0])])
+    long_audio = np.concatenate(
+        [conversation(["Hello there, this is a long preamble."] * 4), user_turn(COMPLETE[0])]
+    )
     assert len(long_audio) > WINDOW_SAMPLES
     np.testing.assert_allclose(model.features(long_audio), model.features(long_audio[-WINDOW_SAMPLES:]))
     assert not np.allclose(short, model.features(user_turn(CLIPPED[0])))
@@ -67,8 +69,10 @@ def test_missing_model_says_how_to_get_it(tmp_path):
 
 def test_unreachable_hub_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # what a machine without the hub sees, without waiting on DNS
-    with pytest.raises(ModelNotFoundError, match="not downloadable from the hub.*scripts/setup"):
-        resolve_model_path("models/none.onnx", tmp_path, "pipecat-ai/smart-turn-v3", "smart-turn-v3.2-cpu.onnx")
+    with pytest.raises(ModelNotFoundError, match="hub is not reachable.*scripts/setup"):
+        resolve_model_path(
+            "models/none.onnx", tmp_path, "pipecat-ai/smart-turn-v3", "smart-turn-v3.2-cpu.onnx"
+        )
 
 
 def test_absolute_model_path_is_used_as_is(tmp_path):

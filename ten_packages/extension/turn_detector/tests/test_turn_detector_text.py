@@ -1,17 +1,11 @@
-"""ten_text mode's client against a scripted OpenAI-compatible server.
-
-The real TEN Turn Detection model (a 7B LLM) cannot be fetched here, so a small local HTTP server
-plays it: it answers what each test scripts and records what it was asked.
-"""
+"""ten_text mode's client against a scripted OpenAI-compatible server (the real TEN model is not available)."""
 
 import asyncio
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ten_packages.extension.turn_detector.tests.scripted_turn_server import ScriptedTurnServer
 from ten_packages.extension.turn_detector.text_turn_client import (
     TextTurnClient,
     TextTurnError,
@@ -19,61 +13,6 @@ from ten_packages.extension.turn_detector.text_turn_client import (
     strip_punctuation,
 )
 from ten_packages.extension.turn_detector.turn_policy import TurnState
-
-
-class ScriptedTurnServer:
-    """An OpenAI-compatible /v1/chat/completions endpoint answering from a script: (status, content, delay_s)."""
-
-    def __init__(self) -> None:
-        self.script: list[tuple[int, str, float]] = []
-        self.requests: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "body": body})
-                status, content, delay_s = server.script.pop(0) if server.script else (200, "finished", 0.0)
-                time.sleep(delay_s)
-                if status == 200:
-                    reply = {
-                        "id": "chatcmpl-1",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body["model"],
-                        "choices": [
-                            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "length"}
-                        ],
-                    }
-                else:
-                    reply = {"error": {"message": content, "type": "server_error"}}
-                payload = json.dumps(reply).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout test)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
-@pytest.fixture
-def turn_server():
-    server = ScriptedTurnServer()
-    yield server
-    server.close()
 
 
 def classify(server: ScriptedTurnServer, text: str, timeout_ms: int = 2000) -> TurnState:
@@ -94,7 +33,9 @@ def test_asks_like_ten_and_maps_each_label(turn_server):
     assert classify(turn_server, "Hold on, let me think.") is TurnState.WAIT
     first = turn_server.requests[0]
     assert first["path"] == "/v1/chat/completions"
-    assert first["body"]["messages"] == [{"role": "user", "content": "What is the weather like in Paris today"}]
+    assert first["body"]["messages"] == [
+        {"role": "user", "content": "What is the weather like in Paris today"}
+    ]
     assert first["body"]["max_tokens"] == 1 and first["body"]["model"] == "ten-turn"
 
 

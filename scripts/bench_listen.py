@@ -1,0 +1,196 @@
+"""Benchmark of the listening half: echo cancellation + VAD cost (scripts/_bench_aec_vad.py) and turn detection.
+
+Turn detection: the turn_detector extension (mode smart_turn, its shipped property.json, Smart Turn v3.2)
+runs in TEN's extension tester, fed in real time with 10 ms frames of espeak-ng speech; TEN VAD
+(ten_vad_detector's SpeechDetector, default settings) runs on the same frames and sends
+start_of_sentence / end_of_sentence as the VAD extension would.
+- turn_decision_ms_p50/_p90: over complete utterances, wall time from sending the frame that holds the
+  last speech sample to receiving the `finished` decision (a complete utterance the model misjudges as
+  unfinished is only finished at the max pause, and counts with that time).
+  A `finished` decided before the speech is over (the VAD ended a sentence at a comma) is a cut-off:
+  counted in complete_cut_off, not as a latency.
+- clipped_turns_ended_early: clipped utterances ("I was wondering if you could...") that got `finished`
+  before the max pause.
+- threshold_sweep: what other `finished_threshold` values would have decided at the first pause, from the
+  same run's probabilities. Per-utterance results go to stderr. Prints one JSON object as its last line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
+
+from app.ten_select import ensure_ten_runtime  # noqa: E402
+
+ensure_ten_runtime()
+
+from _bench_aec_vad import measure  # noqa: E402
+from ten_runtime import AsyncExtensionTester, AsyncTenEnvTester, Cmd, Data  # noqa: E402
+
+from ten_packages.extension.ten_vad_detector.speech_detector import SpeechDetector, VadSettings  # noqa: E402
+from ten_packages.system.voice_kit.pcm import FRAME_MS, FRAME_SAMPLES, make_pcm_frame  # noqa: E402
+from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech  # noqa: E402
+
+COMPLETE = [
+    "What is the weather like in Paris today?",
+    "Can you tell me a joke about cats?",
+    "Please set a timer for ten minutes.",
+    "I would like to book a table for two.",
+    "How far away is the moon?",
+    "Thank you, that was really helpful.",
+    "What time is it in Tokyo right now?",
+    "Tell me a story about a dragon.",
+    "Could you turn off the lights in the kitchen?",
+    "Where is the nearest train station?",
+    "Remind me to call my mother tomorrow.",
+    "I'd like a cup of coffee, please.",
+]
+CLIPPED = [
+    "I was wondering if you could",
+    "So what I want to know is",
+    "Can you tell me about the",
+    "My favourite thing to do on weekends is",
+    "I think that we should",
+    "Could you please",
+    "I need to go to the",
+    "What if we tried to",
+    "Could you turn off the",
+    "Where is the nearest",
+    "Remind me to call my",
+    "I'd like a cup of",
+]
+LEAD_MS = 400
+GAP_MS = 300
+PROPERTIES = json.loads((REPO / "ten_packages/extension/turn_detector/property.json").read_text())
+
+
+class RealTimeListener(AsyncExtensionTester):
+    """Plays each utterance in real time into the turn detector, with TEN VAD sending the sentence cmds."""
+
+    def __init__(self, utterances: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.utterances = utterances
+        self.results: list[dict[str, Any]] = []
+        self.decisions: list[tuple[float, dict[str, Any]]] = []
+        self.vad = SpeechDetector(VadSettings())
+        self.timeline_ms = 0
+        self.started_s = 0.0
+        self._task: asyncio.Task | None = None
+
+    async def on_start(self, ten_env: AsyncTenEnvTester) -> None:
+        self._task = asyncio.create_task(self._play_all(ten_env))
+
+    async def on_data(self, ten_env: AsyncTenEnvTester, data: Data) -> None:
+        if data.get_name() == "turn_decision":
+            self.decisions.append((time.perf_counter(), json.loads(data.get_property_to_json(None)[0])))
+
+    async def _play_all(self, ten_env: AsyncTenEnvTester) -> None:
+        self.started_s = time.perf_counter()
+        for kind, text in self.utterances:
+            await self._play_one(ten_env, kind, text)
+        ten_env.stop_test()
+
+    async def _tick(self, ten_env: AsyncTenEnvTester, frame: np.ndarray) -> float:
+        """Send one 10 ms frame when it would have been captured; returns the wall time it was sent."""
+        frame_end_s = self.started_s + (self.timeline_ms + FRAME_MS) / 1000
+        await asyncio.sleep(max(0.0, frame_end_s - time.perf_counter()))
+        sent_s = time.perf_counter()
+        await ten_env.send_audio_frame(make_pcm_frame(frame, timestamp_ms=self.timeline_ms))
+        for event in self.vad.push(frame, self.timeline_ms):
+            cmd = Cmd.create(event.kind.value)
+            cmd.set_property_int("timestamp_ms", event.timestamp_ms)
+            cmd.set_property_int("wall_ms", int(time.time() * 1000))
+            await ten_env.send_cmd(cmd)
+        self.timeline_ms += FRAME_MS
+        return sent_s
+
+    async def _play_one(self, ten_env: AsyncTenEnvTester, kind: str, text: str) -> None:
+        speech = np.concatenate([silence(LEAD_MS), synthesize_speech(text)])
+        speech = np.pad(speech, (0, -len(speech) % FRAME_SAMPLES))
+        speech_end_ms = self.timeline_ms + LEAD_MS + len(synthesize_speech(text)) // 16
+        seen = len(self.decisions)
+        speech_end_sent_s = 0.0
+        for start in range(0, len(speech), FRAME_SAMPLES):
+            speech_end_sent_s = await self._tick(ten_env, speech[start : start + FRAME_SAMPLES])
+        finished = None
+        deadline_ms = speech_end_ms + PROPERTIES["max_pause_ms"] + 1500
+        while finished is None and self.timeline_ms < deadline_ms:
+            await self._tick(ten_env, silence(FRAME_MS))
+            finished = next((d for d in self.decisions[seen:] if d[1]["state"] == "finished"), None)
+        for _ in range(GAP_MS // FRAME_MS):
+            await self._tick(ten_env, silence(FRAME_MS))
+        first = self.decisions[seen][1] if len(self.decisions) > seen else None
+        self.results.append(
+            {
+                "kind": kind,
+                "text": text,
+                "first_state": first["state"] if first else None,
+                "probability": first["probability"] if first else None,
+                "finished_ms": round((finished[0] - speech_end_sent_s) * 1000, 1) if finished else None,
+                "finished_after_pause_ms": finished[1]["decided_ms"] - speech_end_ms if finished else None,
+            }
+        )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[round(fraction * (len(ordered) - 1))]
+
+
+def measure_turns() -> dict[str, Any]:
+    listener = RealTimeListener([("complete", t) for t in COMPLETE] + [("clipped", t) for t in CLIPPED])
+    listener.set_test_mode_single("turn_detector", json.dumps({"mode": "smart_turn"}))
+    listener.set_timeout(600 * 1_000_000)
+    error = listener.run()
+    if error is not None:
+        raise RuntimeError(f"turn detector run failed: {error.error_message()}")
+    for result in listener.results:
+        print(json.dumps(result), file=sys.stderr)
+    complete = [r for r in listener.results if r["kind"] == "complete"]
+    clipped = [r for r in listener.results if r["kind"] == "clipped"]
+    max_pause_ms = PROPERTIES["max_pause_ms"]
+    latencies = [r["finished_ms"] for r in complete if r["finished_ms"] is not None and r["finished_ms"] >= 0]
+    return {
+        "turn_decision_ms_p50": round(statistics.median(latencies), 1),
+        "turn_decision_ms_p90": round(percentile(latencies, 0.9), 1),
+        "complete_turns": len(complete),
+        "complete_finished_at_first_pause": sum(r["first_state"] == "finished" for r in complete),
+        "complete_cut_off": sum(r["finished_ms"] is not None and r["finished_ms"] < 0 for r in complete),
+        "complete_never_finished": sum(r["finished_ms"] is None for r in complete),
+        "clipped_turns": len(clipped),
+        "clipped_turns_ended_early": sum(
+            r["finished_after_pause_ms"] is not None and r["finished_after_pause_ms"] < max_pause_ms
+            for r in clipped
+        ),
+        "max_pause_ms": max_pause_ms,
+        "finished_threshold": PROPERTIES["finished_threshold"],
+        "threshold_sweep": {
+            str(threshold): {
+                "complete_finished_at_first_pause": sum(
+                    (r["probability"] or 0) >= threshold for r in complete
+                ),
+                "clipped_ended_early": sum((r["probability"] or 0) >= threshold for r in clipped),
+            }
+            for threshold in (0.5, 0.7, 0.8, 0.9)
+        },
+        "turn_speech": "espeak-ng en-us 165 wpm",
+    }
+
+
+def main() -> None:
+    figures = {**measure(), **measure_turns()}
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
