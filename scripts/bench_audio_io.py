@@ -20,6 +20,10 @@ import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.ten_select import ensure_ten_runtime  # noqa: E402
+
+ensure_ten_runtime()  # voice_kit.pcm imports ten_runtime
+
 from ten_packages.extension.sounddevice_io.duplex_clock import DeviceDuplexClock  # noqa: E402
 from ten_packages.extension.sounddevice_io.speaker import SpeakerFeed  # noqa: E402
 from ten_packages.extension.wav_file_io.wav_files import WavSink, WavSource  # noqa: E402

@@ -9,6 +9,8 @@ start_of_sentence / end_of_sentence as the VAD extension would.
   unfinished is only finished at the max pause, and counts with that time).
   A `finished` decided before the speech is over (the VAD ended a sentence at a comma) is a cut-off:
   counted in complete_cut_off, not as a latency.
+- first_decision_ms_p50/_p90: over all utterances, end of speech to the first decision of any state (VAD
+  pause + Smart Turn inference + runtime): how fast the detector answers, right or wrong.
 - clipped_turns_ended_early: clipped utterances ("I was wondering if you could...") that got `finished`
   before the max pause.
 - threshold_sweep: what other `finished_threshold` values would have decided at the first pause, from the
@@ -129,13 +131,14 @@ class RealTimeListener(AsyncExtensionTester):
             finished = next((d for d in self.decisions[seen:] if d[1]["state"] == "finished"), None)
         for _ in range(GAP_MS // FRAME_MS):
             await self._tick(ten_env, silence(FRAME_MS))
-        first = self.decisions[seen][1] if len(self.decisions) > seen else None
+        first_s, first = self.decisions[seen] if len(self.decisions) > seen else (None, None)
         self.results.append(
             {
                 "kind": kind,
                 "text": text,
                 "first_state": first["state"] if first else None,
                 "probability": first["probability"] if first else None,
+                "first_decision_ms": round((first_s - speech_end_sent_s) * 1000, 1) if first else None,
                 "finished_ms": round((finished[0] - speech_end_sent_s) * 1000, 1) if finished else None,
                 "finished_after_pause_ms": finished[1]["decided_ms"] - speech_end_ms if finished else None,
             }
@@ -159,10 +162,15 @@ def measure_turns() -> dict[str, Any]:
     complete = [r for r in listener.results if r["kind"] == "complete"]
     clipped = [r for r in listener.results if r["kind"] == "clipped"]
     max_pause_ms = PROPERTIES["max_pause_ms"]
+    first_latencies = [
+        r["first_decision_ms"] for r in listener.results if (r["first_decision_ms"] or -1) >= 0
+    ]
     latencies = [r["finished_ms"] for r in complete if r["finished_ms"] is not None and r["finished_ms"] >= 0]
     return {
         "turn_decision_ms_p50": round(statistics.median(latencies), 1),
         "turn_decision_ms_p90": round(percentile(latencies, 0.9), 1),
+        "first_decision_ms_p50": round(statistics.median(first_latencies), 1),
+        "first_decision_ms_p90": round(percentile(first_latencies, 0.9), 1),
         "complete_turns": len(complete),
         "complete_finished_at_first_pause": sum(r["first_state"] == "finished" for r in complete),
         "complete_cut_off": sum(r["finished_ms"] is not None and r["finished_ms"] < 0 for r in complete),

@@ -24,6 +24,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from app.ten_select import ensure_ten_runtime  # noqa: E402
+
+ensure_ten_runtime()  # the extension package imports ten_runtime (the embedded one unless TEN's is installed)
+
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog this morning.",
     "Please remind me to call my sister before dinner tonight.",

@@ -43,7 +43,10 @@ class State(enum.Enum):
 
 @dataclass(frozen=True)
 class ControlConfig:
-    system_prompt: str = "You are a friendly voice assistant. Answer briefly, in plain spoken sentences."
+    system_prompt: str = (
+        "You are a helpful voice assistant. Always answer in English, in one or two short spoken sentences, "
+        "without lists or markdown."
+    )
     max_history_turns: int = 8
     max_history_chars: int = 4000
     apology_text: str = "Sorry, I can't answer right now. Please try again in a moment."

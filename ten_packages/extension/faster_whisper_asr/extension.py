@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from ten_runtime import AsyncExtension, AsyncTenEnv, AudioFrame, Cmd, CmdResult, Data, StatusCode
@@ -34,12 +35,16 @@ class FasterWhisperAsrExtension(AsyncExtension):
         try:
             properties_json, _ = await ten_env.get_property_to_json(None)
             self._config = AsrConfig.from_properties(json.loads(properties_json or "{}"))
+            loading_started = time.perf_counter()
             transcriber = await asyncio.to_thread(UtteranceTranscriber, self._config.whisper)
         except Exception as exc:  # noqa: BLE001  (bad property or unloadable model: report, stay up)
             await send_error(ten_env, MODULE, f"cannot start: {exc}", code=ERROR_FATAL, vendor=VENDOR)
             return
         self._model_name = self._config.whisper.model
-        ten_env.log_info(f"faster_whisper_asr: model {self._model_name} from {transcriber.model_path}")
+        ten_env.log_info(
+            f"faster_whisper_asr: model {self._model_name} from {transcriber.model_path} "
+            f"loaded in {time.perf_counter() - loading_started:.1f} s"
+        )
         self._recognizer = StreamingRecognizer(
             transcriber,
             on_interim=self._send_result,

@@ -80,6 +80,7 @@ class StreamingRecognizer:
         self._latest_pass: _Pass | None = None  # the pass queued last: the worker is busy until it is done
         self._closed_pass: _Pass | None = None  # a pass over all of the utterance's speech, if one exists
         self._interim_covered = 0  # samples the latest interim pass was started on
+        self._speaking = False  # between the VAD's start and end of sentence
         self._finalizing = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
@@ -96,10 +97,12 @@ class StreamingRecognizer:
     def start_of_sentence(self, speech_start_ms: int | None = None) -> None:
         """The VAD heard speech start (at `speech_start_ms` on the input timeline, if known)."""
         self._audio.open(speech_start_ms)
+        self._speaking = True
         self._closed_pass = None  # more speech: an earlier pass no longer covers all of it
 
     def end_of_sentence(self) -> None:
         """The VAD heard speech end: transcribe the closed speech now, ahead of the finalize request."""
+        self._speaking = False
         if self._audio.is_open and self._closed_pass is None:
             self._closed_pass = self._latest_pass = self._start_pass(keep_if_stale=True)
 
@@ -112,6 +115,8 @@ class StreamingRecognizer:
             audio, start_ms = self._audio.take()
             self._utterance, self._utterance_id = next(self._utterances), uuid.uuid4().hex
             self._closed_pass, self._interim_covered = None, 0
+            if self._speaking:  # finalized mid-speech: what the user says next is the next utterance
+                self._audio.open()
             if closed_pass is not None:
                 transcript = await closed_pass.task
             elif len(audio) == 0:

@@ -72,7 +72,8 @@ class UtteranceTranscriber:
     encoder pass is most of the cost (it grows faster than linearly with the window). With `short_window`
     the encoder sees only the utterance plus a margin (at least 10 s: shorter windows made tiny.en repeat
     itself), and the decoder runs on that; measured on the bench utterances it is several times faster at
-    the same word error rate. Longer utterances and word timestamps take faster-whisper's usual path.
+    the same word error rate. Longer utterances, word timestamps, and the rare short-window decode that
+    loops (repeats its own tail, seen with an initial prompt) take faster-whisper's usual path.
     """
 
     def __init__(self, settings: WhisperSettings, download_root: str | None = None) -> None:

@@ -34,7 +34,6 @@ class UtteranceAudio:
         self._end_ms = 0  # input-timeline time just after the last sample received
         self._vad_seen = False
         self.is_open = False  # inside an utterance (between a VAD start and the final result)
-        self.dropped_ms = 0  # audio dropped because the utterance grew past max_ms
 
     @property
     def sample_count(self) -> int:
@@ -67,8 +66,6 @@ class UtteranceAudio:
         self._samples += len(samples)
         excess = self._samples - (self.max_samples if self.is_collecting else self._history_samples)
         if excess > 0:
-            if self.is_collecting:
-                self.dropped_ms += samples_to_ms(excess)
             self._drop_oldest(excess)
 
     def open(self, speech_start_ms: int | None = None) -> None:
@@ -97,10 +94,16 @@ class UtteranceAudio:
         audio, start_ms = self.snapshot(), self.start_ms
         self._chunks, self._samples = [], 0
         self.is_open = False
-        self.dropped_ms = 0
         return audio, start_ms
 
     def _drop_oldest(self, count: int) -> None:
-        audio = self.snapshot()[count:]
-        self._chunks = [audio]
-        self._samples = len(audio)
+        """Drop whole frames where possible: this runs on every frame between utterances."""
+        self._samples -= count
+        while count > 0:
+            first = self._chunks[0]
+            if len(first) <= count:
+                self._chunks.pop(0)
+                count -= len(first)
+            else:
+                self._chunks[0] = first[count:]
+                count = 0

@@ -6,6 +6,7 @@ the extension's single MLX thread.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -147,9 +148,7 @@ class SparkModel:
 
     def warm_up(self, voice: SparkVoice, sampling: SamplingSettings) -> None:
         """Run every kernel once (prefill, a few decode steps, a BiCodec decode) so the first reply is not slow."""
-        stream = self.token_source(voice, SamplingSettings(**{**sampling.__dict__, "max_tokens": 4})).open(
-            "Hi."
-        )
+        stream = self.token_source(voice, dataclasses.replace(sampling, max_tokens=4)).open("Hi.")
         for _ in stream.raw_tokens():
             pass
         self.decode([0] * self.global_token_count, [0] * 10)

@@ -23,11 +23,11 @@ DecodeFn = Callable[[Sequence[int]], np.ndarray]
 class ChunkSchedule:
     """When to decode: a small first chunk for a fast start, then growing chunks for efficiency."""
 
-    first_chunk_tokens: int = 20
+    first_chunk_tokens: int = 16
     chunk_growth: float = 1.5
     max_chunk_tokens: int = 150
-    left_context_tokens: int = 30
-    lookahead_tokens: int = 10
+    left_context_tokens: int = 32
+    lookahead_tokens: int = 16
     crossfade_tokens: int = 2
 
     def __post_init__(self) -> None:

@@ -53,13 +53,13 @@ class TenVadDetectorExtension(AsyncExtension):
         if name != "pcm_frame":
             await send_error(ten_env, MODULE, f"unexpected audio frame '{name}': takes pcm_frame")
             return
-        await ten_env.send_audio_frame(audio_frame)
-        if self.detector is None:
-            return
         try:
             samples = frame_to_mono_int16(audio_frame)
         except AudioFormatError as format_error:
-            await send_error(ten_env, MODULE, str(format_error))
+            await send_error(ten_env, MODULE, f"{format_error}; frame dropped")
+            return
+        await ten_env.send_audio_frame(audio_frame)
+        if self.detector is None:
             return
         for event in self.detector.push(samples, audio_frame.get_timestamp()):
             task = asyncio.create_task(self._send_event(ten_env, event, int(time.time() * 1000)))

@@ -32,6 +32,7 @@ class TurnDetectorExtension(AsyncExtension):
         self.clock = InputClock()
         self.turn_start_ms = 0
         self.turn_texts: list[str] = []
+        self.text_unjudged = False  # a final transcript came in while the user was still speaking
         self.model: SmartTurnModel | None = None
         self.text_client: TextTurnClient | None = None
         self.model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smart_turn")
@@ -127,9 +128,10 @@ class TurnDetectorExtension(AsyncExtension):
         if start_error is None and start_ms + (duration_ms or 0) < self.turn_start_ms:
             return  # a late transcript of the previous turn
         self.turn_texts.append(text.strip())
-        if self.mode == "ten_text" and self.policy.is_paused:
-            pause_id = self.policy.current_pause_id
-            self._spawn(self._classify_text(ten_env, pause_id, " ".join(self.turn_texts)))
+        if self.mode == "ten_text":
+            self.text_unjudged = True
+            if self.policy.is_paused:
+                self._judge_text(ten_env)
 
     def _speech_started(self, timestamp_ms: int) -> None:
         if self.policy.is_idle:
@@ -142,13 +144,14 @@ class TurnDetectorExtension(AsyncExtension):
             self.turn_start_ms = speech_end_ms - WINDOW_SECONDS * 1000
             self.turn_texts = []
         pause_id = self.policy.speech_ended(speech_end_ms)
-        if self.mode == "smart_turn":
-            self._spawn(self._judge_audio(ten_env, pause_id))
+        if self.mode == "smart_turn":  # the audio as it stands at the VAD's end, however busy the loop
+            self._spawn(self._judge_audio(ten_env, pause_id, self.audio.since(self.turn_start_ms)))
+        elif self.mode == "ten_text" and self.text_unjudged:  # the transcript beat the VAD's end
+            self._judge_text(ten_env)
         elif self.mode == "silence":
             self._spawn(self._apply_verdict(ten_env, pause_id, TurnState.FINISHED, 1.0))
 
-    async def _judge_audio(self, ten_env: AsyncTenEnv, pause_id: int) -> None:
-        samples = self.audio.since(self.turn_start_ms)
+    async def _judge_audio(self, ten_env: AsyncTenEnv, pause_id: int, samples: np.ndarray) -> None:
         if len(samples) == 0:
             await send_error(ten_env, MODULE, "end_of_sentence but no pcm_frame audio received to judge")
             return
@@ -167,6 +170,10 @@ class TurnDetectorExtension(AsyncExtension):
         )
         await self._apply_verdict(ten_env, pause_id, state, probability)
 
+    def _judge_text(self, ten_env: AsyncTenEnv) -> None:
+        self.text_unjudged = False
+        self._spawn(self._classify_text(ten_env, self.policy.current_pause_id, " ".join(self.turn_texts)))
+
     async def _classify_text(self, ten_env: AsyncTenEnv, pause_id: int, text: str) -> None:
         try:
             state = await self.text_client.classify(text)
@@ -176,7 +183,9 @@ class TurnDetectorExtension(AsyncExtension):
         probability = 1.0 if state is TurnState.FINISHED else 0.0
         await self._apply_verdict(ten_env, pause_id, state, probability)
 
-    async def _apply_verdict(self, ten_env: AsyncTenEnv, pause_id: int, state: TurnState, probability: float):
+    async def _apply_verdict(
+        self, ten_env: AsyncTenEnv, pause_id: int, state: TurnState, probability: float
+    ) -> None:
         now_ms = self.clock.now_ms(time.monotonic())  # None without audio: decided at the speech end
         decision = self.policy.verdict(pause_id, state, probability, now_ms)
         if decision:
@@ -186,7 +195,6 @@ class TurnDetectorExtension(AsyncExtension):
         now_ms = self.clock.now_ms(time.monotonic())
         decision = self.policy.advance(now_ms) if now_ms is not None else None
         if decision:
-            ten_env.log_info(f"turn_detector: turn {decision.turn_id} ended by the max pause")
             await self._emit(ten_env, decision)
 
     async def _tick(self, ten_env: AsyncTenEnv) -> None:
@@ -205,6 +213,8 @@ class TurnDetectorExtension(AsyncExtension):
             "wall_ms": int(time.time() * 1000),
             "mode": self.mode,
         }
+        reason = " (max pause reached)" if decision.forced else ""
+        ten_env.log_info(f"turn_detector: turn {decision.turn_id} {decision.state.value}{reason}: {payload}")
         data = Data.create("turn_decision")
         data.set_property_from_json(None, json.dumps(payload))
         await ten_env.send_data(data)

@@ -12,6 +12,7 @@ from ten_packages.system.voice_kit.duplex_io import DuplexAudioExtension
 from ten_packages.system.voice_kit.events import ERROR_FATAL, send_error
 from ten_packages.system.voice_kit.playback import PlaybackSlice
 
+from .echo_path import SimulatedEchoPath
 from .wav_clock import WavDuplexClock
 from .wav_files import AudioFileError, WavSink, WavSource
 
@@ -24,6 +25,7 @@ class WavFileIoExtension(DuplexAudioExtension):
         self._source: WavSource | None = None
         self._sink: WavSink | None = None
         self._clock_task: asyncio.Task[None] | None = None
+        self._echo: SimulatedEchoPath | None = None
 
     async def on_start(self, ten_env: AsyncTenEnv) -> None:
         input_path, _ = await ten_env.get_property_string("input_path")
@@ -31,6 +33,13 @@ class WavFileIoExtension(DuplexAudioExtension):
         realtime, _ = await ten_env.get_property_bool("realtime")
         tail_ms, _ = await ten_env.get_property_int("tail_ms")
         output_rate, _ = await ten_env.get_property_int("output_sample_rate")
+        echo_gain, _ = await ten_env.get_property_float("echo_gain")
+        echo_delay_ms, _ = await ten_env.get_property_int("echo_delay_ms")
+        try:
+            if echo_gain > 0:
+                self._echo = SimulatedEchoPath(echo_gain, echo_delay_ms, self.playback.sample_rate)
+        except ValueError as error:
+            await send_error(ten_env, self.module, f"bad property: {error}")
         try:
             self._source = WavSource(input_path)
             if output_path:
@@ -51,6 +60,8 @@ class WavFileIoExtension(DuplexAudioExtension):
 
     async def _run_clock(self, ten_env: AsyncTenEnv, clock: WavDuplexClock) -> None:
         async def on_tick(capture: np.ndarray | None, played: PlaybackSlice) -> None:
+            if self._echo is not None and capture is not None:
+                capture = self._echo.mix(capture, played.samples)
             await self.send_tick(ten_env, capture, played)
 
         async def on_input_end(timestamp_ms: int) -> None:

@@ -17,6 +17,7 @@ class AecSettings:
     """The WebRTC audio processing stages to run, and the echo path delay hint."""
 
     stream_delay_ms: int = 0
+    """Hint for the echo path delay, set before every capture frame; 0 leaves it to AEC3's own estimator."""
     echo_cancellation: bool = True
     noise_suppression: bool = True
     high_pass_filter: bool = True
@@ -54,7 +55,7 @@ class EchoCanceller:
         cleaned = []
         for index, chunk in enumerate(self._capture_chunker.push(samples)):
             frame = _to_rtc_frame(chunk)
-            if self.settings.echo_cancellation:
+            if self.settings.echo_cancellation and self.settings.stream_delay_ms:
                 self._apm.set_stream_delay_ms(self.settings.stream_delay_ms)
             self._apm.process_stream(frame)
             cleaned.append(

@@ -33,7 +33,8 @@ def frame_dbfs(samples: np.ndarray) -> float:
     """RMS level in dB relative to full scale (-120 for digital silence)."""
     if len(samples) == 0:
         return -120.0
-    rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64)))))
+    as_float = samples.astype(np.float64)
+    rms = float(np.sqrt(np.dot(as_float, as_float) / len(as_float)))
     return 20.0 * np.log10(max(rms, 1e-6) / 32768.0)
 
 

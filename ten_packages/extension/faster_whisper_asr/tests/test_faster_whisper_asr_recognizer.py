@@ -130,6 +130,23 @@ def test_speech_after_an_end_of_sentence_joins_the_same_final(counting: Counting
     assert word_error_rate("Turn on the lights. And close the window.", final.text) <= 0.2, final.text
 
 
+def test_speech_after_a_finalize_in_mid_sentence_makes_the_next_utterance(
+    counting: CountingTranscriber,
+) -> None:
+    async def scenario() -> tuple[AsrResult, AsrResult]:
+        session = Session(counting, interim_interval_ms=0)
+        session.recognizer.start_of_sentence()
+        await session.play(synthesize_speech("Turn on the lights."))
+        first = await session.recognizer.finalize()  # e.g. the controller gave up waiting
+        await session.play(np.concatenate([silence(300), synthesize_speech("And close the window.")]))
+        session.recognizer.end_of_sentence()
+        return first, await session.recognizer.finalize()
+
+    first, second = asyncio.run(scenario())
+    assert word_error_rate("Turn on the lights.", first.text) <= 0.25, first.text
+    assert word_error_rate("And close the window.", second.text) <= 0.25, second.text
+
+
 def test_without_vad_finalize_transcribes_everything_since_the_last_final(
     counting: CountingTranscriber,
 ) -> None:

@@ -11,7 +11,11 @@ import pytest
 
 from ten_packages.extension.faster_whisper_asr.model_source import APP_ROOT
 from ten_packages.extension.faster_whisper_asr.tests.transcript_words import words_of
-from ten_packages.extension.faster_whisper_asr.transcriber import UtteranceTranscriber, WhisperSettings
+from ten_packages.extension.faster_whisper_asr.transcriber import (
+    UtteranceTranscriber,
+    WhisperSettings,
+    _ends_in_repetition,
+)
 from ten_packages.system.voice_kit.testing.speech import conversation, silence, synthesize_speech
 
 SENTENCES = [
@@ -54,6 +58,23 @@ def test_word_timestamps_follow_the_speech(tiny_en: UtteranceTranscriber) -> Non
     assert 1000 <= last.start_ms and last.start_ms + last.duration_ms <= transcript.audio_ms + 100
     starts = [word.start_ms for word in transcript.words]
     assert starts == sorted(starts)
+
+
+def test_hotwords_and_initial_prompt_bring_in_rare_words(tiny_en: UtteranceTranscriber) -> None:
+    audio = conversation([200, "I use Kubernetes and Terraform at work.", 200])
+    assert "kubernetes" not in words_of(tiny_en.transcribe(audio).text)
+    for hint in ({"hotwords": "Kubernetes Terraform"}, {"initial_prompt": "Kubernetes, Terraform."}):
+        hinted = UtteranceTranscriber(WhisperSettings(cpu_threads=2, **hint)).transcribe(audio)
+        # Once: with the prompt, the short window's decoder loops ("... at work. I use ...") and the
+        # repetition guard hands the utterance to the 30 s window.
+        assert words_of(hinted.text)[:3] == ["i", "use", "kubernetes"], hint
+        assert words_of(hinted.text).count("use") == 1, hinted.text
+
+
+def test_repetition_guard_spots_a_repeated_tail_only() -> None:
+    assert _ends_in_repetition([1, 2, 3, 4, 5, 2, 3, 4, 5])
+    assert not _ends_in_repetition([1, 2, 3, 4, 5, 6, 7, 8])
+    assert not _ends_in_repetition([1, 9, 9, 9, 9])  # "very very very": short runs are speech
 
 
 def test_english_only_model_refuses_another_language() -> None:

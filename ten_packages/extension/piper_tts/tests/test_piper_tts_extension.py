@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -219,14 +220,20 @@ def test_piper_tts_a_voice_that_fails_to_load_is_reported(tmp_path) -> None:
 
 
 def test_piper_tts_a_synthesis_failure_ends_that_reply_only(monkeypatch) -> None:
-    real_phoneme_ids = StreamableVoice.phoneme_ids
+    def fail_on_kaboom(real_phoneme_ids: Callable[..., list[list[int]]]) -> Callable[..., list[list[int]]]:
+        def phoneme_ids(self: StreamableVoice, text: str) -> list[list[int]]:
+            if "Kaboom" in text:
+                raise RuntimeError("injected front-end fault")
+            return real_phoneme_ids(self, text)
 
-    def phoneme_ids_failing_on_kaboom(self: StreamableVoice, text: str) -> list[list[int]]:
-        if "Kaboom" in text:
-            raise RuntimeError("injected front-end fault")
-        return real_phoneme_ids(self, text)
+        return phoneme_ids
 
-    monkeypatch.setattr(StreamableVoice, "phoneme_ids", phoneme_ids_failing_on_kaboom)
+    # pytest's importlib mode may have imported this package a second time under a shorter name (and the
+    # runtime may have registered that copy's addon): inject the fault into every copy.
+    for module in [m for name, m in sys.modules.items() if name.endswith("piper_tts.piper_voice")]:
+        monkeypatch.setattr(
+            module.StreamableVoice, "phoneme_ids", fail_on_kaboom(module.StreamableVoice.phoneme_ids)
+        )
 
     async def script(tester: ScriptedTester, env: AsyncTenEnvTester) -> None:
         await send(

@@ -155,7 +155,9 @@ def test_piper_tts_a_voice_without_a_separable_decoder_speaks_a_sentence_at_a_ti
     monkeypatch.setattr(piper_voice, "_split_at_decoder", lambda model_path: None)
     whole = StreamableVoice.load("packaged:joe-us")
     assert not whole.streams_within_sentence
-    pieces, blocks = speak_all(PiperStreamingSynthesizer(whole, SynthesisSettings()), ["Hello there. Goodbye."])
+    pieces, blocks = speak_all(
+        PiperStreamingSynthesizer(whole, SynthesisSettings()), ["Hello there. Goodbye."]
+    )
     assert [piece.text for piece in pieces] == ["Hello there.", "Goodbye."]
     audio_blocks = [block for block in blocks if len(block)]
     assert len(audio_blocks) == 3  # one per sentence, plus the resampler's tail

@@ -11,9 +11,14 @@ import numpy as np
 import pytest
 from ten_runtime import AsyncExtension, AsyncExtensionTester, AsyncTenEnvTester, AudioFrame, Data
 
+from ten_packages.extension.spark_tts_mlx.config import SparkTTSConfig
 from ten_packages.extension.spark_tts_mlx.spark_model import SparkModel
 from ten_packages.extension.spark_tts_mlx.synthesizer import float_to_int16
-from ten_packages.extension.spark_tts_mlx.testing import scripted_global_tokens, scripted_semantic_tokens
+from ten_packages.extension.spark_tts_mlx.testing import (
+    GLOBAL_TOKEN_COUNT,
+    scripted_global_tokens,
+    scripted_semantic_tokens,
+)
 from ten_packages.extension.spark_tts_mlx.token_source import ScriptedTokenSource
 
 EXTENSION_DIR = Path(__file__).resolve().parents[1]
@@ -44,7 +49,7 @@ def _payload(data: Data) -> dict:
 class SparkTester(AsyncExtensionTester):
     """Collects everything the extension sends; subclasses drive the conversation."""
 
-    def __init__(self, source: ScriptedTokenSource) -> None:
+    def __init__(self, source: ScriptedTokenSource | None) -> None:
         super().__init__()
         self.source = source
         self.data: list[tuple[str, dict]] = []
@@ -53,7 +58,7 @@ class SparkTester(AsyncExtensionTester):
         self.tokens_at_first_audio: int | None = None
 
     async def on_audio_frame(self, ten_env: AsyncTenEnvTester, audio_frame: AudioFrame) -> None:
-        if self.tokens_at_first_audio is None:
+        if self.tokens_at_first_audio is None and self.source is not None:
             self.tokens_at_first_audio = self.source.opened[-1].tokens_generated
         assert audio_frame.get_sample_rate() == 16000 and audio_frame.get_number_of_channels() == 1
         request_id, _ = audio_frame.get_property_string("request_id")
@@ -78,7 +83,7 @@ class SparkTester(AsyncExtensionTester):
 def _run(tester: SparkTester, monkeypatch: pytest.MonkeyPatch, properties: dict) -> None:
     # pytest's importlib mode may import this package a second time as top-level `spark_tts_mlx`, and the
     # runtime then instantiates that copy's class: swap the token source in every copy.
-    for module in list(sys.modules.values()):
+    for module in list(sys.modules.values()) if tester.source is not None else []:
         extension_class = getattr(module, "SparkTTSExtension", None)
         if isinstance(extension_class, type) and issubclass(extension_class, AsyncExtension):
             scripted = staticmethod(lambda model, config: tester.source)
@@ -101,6 +106,9 @@ def test_manifest_and_property_validate_against_ten_schemas() -> None:
     manifest = json.loads((EXTENSION_DIR / "manifest.json").read_text())
     defaults = json.loads((EXTENSION_DIR / "property.json").read_text())
     assert set(defaults) == set(manifest["api"]["property"]["properties"])
+    assert SparkTTSConfig.from_properties(defaults) == SparkTTSConfig.from_properties(
+        {}
+    )  # one set of defaults
 
 
 def test_streams_audio_before_generation_ends_and_matches_one_shot_decode(
@@ -194,3 +202,22 @@ def test_missing_model_is_reported_and_text_gets_an_error(
     errors = tester.named("error")
     assert len(errors) == 2 and all("does not exist" in error["message"] for error in errors)
     assert errors[0]["code"] == -1000 and errors[1]["id"] == "r1" and not tester.pcm
+
+
+def test_language_model_path_streams_through_the_extension(tiny_spark_dir: Path) -> None:
+    """No script: the tiny random LM, constrained to speaker then semantic tokens, drives the whole path."""
+
+    class Tester(SparkTester):
+        async def on_start(self, ten_env: AsyncTenEnvTester) -> None:
+            await ten_env.send_data(_text_input("lm", "Hello world."))
+
+    tester = Tester(None)
+    tester.set_test_mode_single(
+        "spark_tts_mlx", json.dumps({"model": str(tiny_spark_dir), "max_tokens": 60, "warm_up": False})
+    )
+    assert tester.run() is None
+    (end,) = tester.named("tts_audio_end")
+    samples = sum(len(pcm) for pcm in tester.pcm)
+    assert end["reason"] == 1 and 0 < samples <= (60 - GLOBAL_TOKEN_COUNT) * 320
+    assert end["request_total_audio_duration_ms"] == samples * 1000 // 16000
+    assert not tester.named("error")

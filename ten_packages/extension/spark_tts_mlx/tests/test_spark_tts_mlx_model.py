@@ -57,6 +57,16 @@ def test_voice_cloning_takes_speaker_tokens_from_the_reference(
     assert stream.global_tokens() == speaker and 0 < len(semantic) <= stream.tokens_generated <= 12
 
 
+def test_unreachable_hub_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(
+        huggingface_hub.constants, "HF_HUB_OFFLINE", True
+    )  # as when the hub cannot be reached
+    with pytest.raises(SparkModelUnavailable, match="from the Hugging Face hub.*set the `model` property"):
+        SparkModel.load("no-such-org/no-such-spark-model")
+
+
 def test_bad_settings_and_missing_models_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="gender"):
         SparkVoice(gender="robot")

@@ -170,8 +170,8 @@ def test_ten_text_asks_with_the_turn_so_far_and_follows_the_answers(turn_server)
         await t.send_transcript(env, "help me with my homework.", 1500, 1000)
         await t.wait_for(2)
         await t.send_vad(env, "start_of_sentence", 4000)
+        await t.send_transcript(env, "Hold on a second.", 4000, 500)  # before the VAD's end this time
         await t.send_vad(env, "end_of_sentence", 4500)
-        await t.send_transcript(env, "Hold on a second.", 4000, 500)
         await t.wait_for(3)
 
     tester = run(scenario, mode="ten_text", base_url=turn_server.base_url, model="ten-turn")
@@ -231,3 +231,15 @@ def test_missing_model_says_how_to_get_it_and_falls_back_to_silence():
     tester = run(scenario, model_path="/nonexistent/smart-turn.onnx", hub_repo="")
     assert any("scripts/setup" in error["message"] for error in tester.errors)
     assert tester.decisions[0]["mode"] == "silence" and tester.decisions[0]["state"] == "finished"
+
+
+def test_smart_turn_without_audio_says_so():
+    async def scenario(t: TurnTester, env: AsyncTenEnvTester) -> None:
+        await t.send_vad(env, "start_of_sentence", 0)
+        await t.send_vad(env, "end_of_sentence", 900)
+        async with asyncio.timeout(10):
+            while not t.errors:
+                await asyncio.sleep(0.01)
+
+    tester = run(scenario)
+    assert "no pcm_frame audio" in tester.errors[0]["message"] and not tester.decisions

@@ -28,5 +28,5 @@ def test_every_default_property_is_typed_in_the_manifest() -> None:
     declared = manifest["api"]["property"]["properties"]
     assert manifest["name"] == EXTENSION_DIR.name
     assert set(defaults) == set(declared)
-    python_types = {"string": str, "bool": bool, "int64": int}
+    python_types = {"string": str, "bool": bool, "int64": int, "float64": float}
     assert all(isinstance(value, python_types[declared[key]["type"]]) for key, value in defaults.items())
