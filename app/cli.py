@@ -49,7 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         transcript=args.transcript,
         ledger=args.ledger,
     )
-    return asyncio.run(run_plan(plan, config.APP_ROOT))
+    return asyncio.run(run_plan(plan, config.APP_ROOT, cmd_timeout_s=args.cmd_timeout_ms / 1000))
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -59,7 +59,9 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m app", description="Local realtime voice chat on a TEN graph.")
+    parser = argparse.ArgumentParser(
+        prog="python -m app", description="Local realtime voice chat on a TEN graph."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_property(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -71,14 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--graph", help="graph name (default: every graph)")
     run = with_property(sub.add_parser("run", help="run a graph"))
     run.add_argument("--graph", help="graph name (default: the auto_start graph)")
-    run.add_argument("--set", action="append", default=[], metavar="NODE.PROP=VALUE", help="override a node property")
+    run.add_argument(
+        "--set", action="append", default=[], metavar="NODE.PROP=VALUE", help="override a node property"
+    )
     run.add_argument("--input", type=Path, help="play this WAV as the microphone (headless run)")
     run.add_argument("--output", type=Path, help="write the bot's audio here, on the input's timeline")
     run.add_argument("--fast", action="store_true", help="with --input: do not pace the WAV in real time")
     run.add_argument("--transcript", type=Path, help="write the conversation as JSONL here")
     run.add_argument("--ledger", type=Path, help="write the per-turn latency ledger (JSON) here")
+    run.add_argument(
+        "--cmd-timeout-ms", type=int, default=30000, help="a cmd with no result for this long gets a Timeout error"
+    )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    with_property(sub.add_parser("doctor", help="check this machine: libraries, devices, models, LLM endpoint"))
+    with_property(
+        sub.add_parser("doctor", help="check this machine: libraries, devices, models, LLM endpoint")
+    )
     return parser
 
 

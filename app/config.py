@@ -45,7 +45,9 @@ def load_property_file(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-def apply_overrides(doc: dict[str, Any], graph: str | None, assignments: list[str], file: str | Path) -> dict[str, Any]:
+def apply_overrides(
+    doc: dict[str, Any], graph: str | None, assignments: list[str], file: str | Path
+) -> dict[str, Any]:
     """``node.prop=value`` (value parsed as JSON when it is JSON, else taken as a string)."""
     doc = copy.deepcopy(doc)
     index, selected = select_graph(doc, file, graph)
@@ -56,7 +58,9 @@ def apply_overrides(doc: dict[str, Any], graph: str | None, assignments: list[st
         if not sep or not dot or not prop:
             raise ConfigError("--set", assignment, "expected node.property=value")
         if node_name not in nodes:
-            raise ConfigError("--set", assignment, f"no node '{node_name}' in graph (nodes: {', '.join(nodes)})")
+            raise ConfigError(
+                "--set", assignment, f"no node '{node_name}' in graph (nodes: {', '.join(nodes)})"
+            )
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
@@ -73,14 +77,21 @@ AUDIO_IO_ADDONS = ("sounddevice_io", "wav_file_io")
 
 
 def use_wav_files(
-    doc: dict[str, Any], graph: str | None, file: str | Path, input_path: Path, output_path: Path | None, realtime: bool
+    doc: dict[str, Any],
+    graph: str | None,
+    file: str | Path,
+    input_path: Path,
+    output_path: Path | None,
+    realtime: bool,
 ) -> dict[str, Any]:
     """Swap the graph's audio I/O node for the WAV one: the same graph, headless."""
     doc = copy.deepcopy(doc)
     _, selected = select_graph(doc, file, graph)
     nodes = [n for n in selected.get("graph", {}).get("nodes", []) if n.get("addon") in AUDIO_IO_ADDONS]
     if not nodes:
-        raise ConfigError(file, "", f"--input needs an audio I/O node ({' or '.join(AUDIO_IO_ADDONS)}) in the graph")
+        raise ConfigError(
+            file, "", f"--input needs an audio I/O node ({' or '.join(AUDIO_IO_ADDONS)}) in the graph"
+        )
     if not input_path.exists():
         raise ConfigError("--input", str(input_path), "file not found")
     nodes[0]["addon"] = "wav_file_io"
@@ -98,7 +109,9 @@ def record_session(
     """Point the graph's session_recorder node at the transcript and ledger files."""
     doc = copy.deepcopy(doc)
     _, selected = select_graph(doc, file, graph)
-    recorders = [n for n in selected.get("graph", {}).get("nodes", []) if n.get("addon") == "session_recorder"]
+    recorders = [
+        n for n in selected.get("graph", {}).get("nodes", []) if n.get("addon") == "session_recorder"
+    ]
     if not recorders:
         raise ConfigError(file, "", "--transcript/--ledger need a session_recorder node in the graph")
     props = recorders[0].setdefault("property", {})

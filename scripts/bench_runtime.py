@@ -23,6 +23,7 @@ from app.ten_select import ensure_ten_runtime  # noqa: E402
 ensure_ten_runtime()
 
 import numpy as np  # noqa: E402
+from bench_stats import percentile  # noqa: E402
 from ten_runtime import AsyncExtension, AsyncTenEnv, AudioFrame, Cmd, GraphEngine, NodeSpec  # noqa: E402
 
 from ten_packages.extension.pcm_passthrough.extension import PcmPassthroughExtension  # noqa: E402
@@ -46,11 +47,6 @@ class Tail(AsyncExtension):
             self.arrived.set_result(time.perf_counter())
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def run(frames: int, rounds: int) -> dict:
     head = AsyncExtension("head")
     tail = Tail("tail")
@@ -58,13 +54,15 @@ async def run(frames: int, rounds: int) -> dict:
     specs = [NodeSpec("head", head, {}), *(NodeSpec(n, PcmPassthroughExtension(n), {}) for n in names)]
     specs.append(NodeSpec("tail", tail, {}))
     order = ["head", *names, "tail"]
-    routes = {(a, "audio_frame", "pcm_frame"): (b,) for a, b in zip(order, order[1:])}
+    routes = {(a, "audio_frame", "pcm_frame"): (b,) for a, b in zip(order, order[1:], strict=False)}
     routes[("head", "cmd", "ping")] = ("pass0",)
     engine = GraphEngine("bench", specs, routes)
     await engine.start()
     env = engine._nodes["head"].env
     loop = asyncio.get_running_loop()
-    batch = [make_pcm_frame(np.zeros(FRAME_SAMPLES, dtype=np.int16), timestamp_ms=i * 10) for i in range(frames)]
+    batch = [
+        make_pcm_frame(np.zeros(FRAME_SAMPLES, dtype=np.int16), timestamp_ms=i * 10) for i in range(frames)
+    ]
 
     throughput = []
     for _ in range(3):

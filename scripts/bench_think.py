@@ -27,6 +27,7 @@ from typing import Any
 
 import jiwer
 import numpy as np
+from bench_stats import percentile  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
@@ -57,10 +58,6 @@ WORDS_ONLY = jiwer.Compose(
         jiwer.ReduceToListOfListOfWords(),
     ]
 )
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    return float(np.percentile(values, fraction * 100))
 
 
 async def finalize_once(recognizer: Any, speech: np.ndarray, silence_ms: int = 200) -> Any:

@@ -24,6 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench_stats import percentile  # noqa: E402
+
 from app.ten_select import ensure_ten_runtime  # noqa: E402
 
 ensure_ten_runtime()  # the extension package imports ten_runtime (the embedded one unless TEN's is installed)
@@ -35,11 +37,6 @@ SENTENCES = [
     "I found three good places to eat near the train station.",
     "Your meeting with the design team starts in twenty minutes.",
 ]
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def measure_piper(runs: int) -> dict:
@@ -114,9 +111,9 @@ def measure_piper(runs: int) -> dict:
         return {"piper_error": "; ".join(failures) or "no runs completed"}
     return {
         "piper_ttfb_ms_p50": round(statistics.median(ttfb_ms), 1),
-        "piper_ttfb_ms_p90": round(_percentile(ttfb_ms, 0.9), 1),
+        "piper_ttfb_ms_p90": round(percentile(ttfb_ms, 0.9), 1),
         "piper_rtf": round(statistics.median(rtf), 4),
-        "piper_rtf_p90": round(_percentile(rtf, 0.9), 4),
+        "piper_rtf_p90": round(percentile(rtf, 0.9), 4),
         "piper_wall_rtf_p50": round(statistics.median(wall_rtf), 4),
         "piper_process_cpu_rtf": round(sum(cpu_seconds) / sum(audio_seconds), 4),
         "load_average_1m": round(os.getloadavg()[0], 2),

@@ -42,7 +42,11 @@ def test_invalid_json_reports_line_and_column(tmp_path: Path):
 
 def test_schema_violation_reports_the_path(tmp_path: Path):
     bad = tmp_path / "property.json"
-    bad.write_text(json.dumps({"ten": {"predefined_graphs": [{"name": "g", "auto_start": "yes", "graph": {"nodes": []}}]}}))
+    bad.write_text(
+        json.dumps(
+            {"ten": {"predefined_graphs": [{"name": "g", "auto_start": "yes", "graph": {"nodes": []}}]}}
+        )
+    )
     done = run_app("validate", "--property", str(bad))
     assert done.returncode == 2
     assert "/ten/predefined_graphs/0/auto_start" in done.stderr and "TEN property schema" in done.stderr

@@ -30,9 +30,22 @@ def run_conversation(
     wav = work / "conversation.wav"
     placed = write_conversation(wav, turns, gap_ms=gap_ms)
     command = [
-        sys.executable, "-m", "app", "run", "--graph", "voice_chat", "--input", str(wav),
-        "--output", str(work / "reply.wav"), "--transcript", str(work / "turns.jsonl"),
-        "--ledger", str(work / "ledger.json"), "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "app",
+        "run",
+        "--graph",
+        "voice_chat",
+        "--input",
+        str(wav),
+        "--output",
+        str(work / "reply.wav"),
+        "--transcript",
+        str(work / "turns.jsonl"),
+        "--ledger",
+        str(work / "ledger.json"),
+        "--log-level",
+        "warning",
     ]
     for assignment in overrides:
         command += ["--set", assignment]
@@ -84,13 +97,17 @@ def test_barge_in_stops_the_bot_quickly_and_the_next_answer_follows(tmp_path: Pa
     long_replies = "control.system_prompt=Tell long, detailed stories in plain English sentences."
     # The user talks over the bot 4 s after the question (the bot answers in about 1-3 s here).
     wav_turns = [story, interruption]
-    placed, audible, transcript = run_conversation(tmp_path, wav_turns, gap_ms=4000, overrides=(long_replies,))
+    placed, audible, transcript = run_conversation(
+        tmp_path, wav_turns, gap_ms=4000, overrides=(long_replies,)
+    )
     question, cut_in = placed
     assert audible[(cut_in.start_ms - 300) // WINDOW_MS : cut_in.start_ms // WINDOW_MS].any(), (
         "the bot was not speaking when the user cut in, so this run could not test barge-in"
     )
     stopped_at = last_audible_ms(audible, question.end_ms, cut_in.end_ms)
-    assert stopped_at - cut_in.start_ms <= 200 + WINDOW_MS, f"the bot went on for {stopped_at - cut_in.start_ms} ms"
+    assert stopped_at - cut_in.start_ms <= 200 + WINDOW_MS, (
+        f"the bot went on for {stopped_at - cut_in.start_ms} ms"
+    )
     assert first_audible_ms(audible, cut_in.end_ms) is not None, "no answer after the interruption"
     bots = [t for t in transcript if t["role"] == "assistant"]
     assert bots[0]["interrupted"] is True and bots[-1]["interrupted"] is False
@@ -99,7 +116,9 @@ def test_barge_in_stops_the_bot_quickly_and_the_next_answer_follows(tmp_path: Pa
 @pytest.mark.parametrize("echo_gain", [0.5])
 def test_the_bots_own_echo_causes_no_turn(tmp_path: Path, echo_gain: float):
     echo = (f"audio_io.echo_gain={echo_gain}", "audio_io.echo_delay_ms=60")
-    placed, audible, transcript = run_conversation(tmp_path, ["What color is the sky on a clear day?"], overrides=echo)
+    placed, audible, transcript = run_conversation(
+        tmp_path, ["What color is the sky on a clear day?"], overrides=echo
+    )
     users = [t for t in transcript if t["role"] == "user"]
     bots = [t for t in transcript if t["role"] == "assistant"]
     assert len(users) == 1, f"the echo of the bot's voice was taken for the user: {users}"

@@ -183,7 +183,12 @@ def test_send_cmd_ex_yields_partial_results_then_the_completed_one(probe):
         await engine.stop()
         return results
 
-    assert asyncio.run(scenario()) == [(0, False, False), (1, False, False), (2, False, False), (0, True, True)]
+    assert asyncio.run(scenario()) == [
+        (0, False, False),
+        (1, False, False),
+        (2, False, False),
+        (0, True, True),
+    ]
 
 
 def test_unconnected_cmd_fails_at_once(probe):
@@ -256,7 +261,11 @@ def test_failure_during_start_still_stops_and_deinits_every_node(probe):
 def test_exception_in_a_callback_is_isolated_reported_and_answered(probe, caplog):
     doc = graph_doc(
         [node("a"), node("b")],
-        [flow("a", "cmd", "boom", ["b"]), flow("a", "data", ["boom", "note"], ["b"]), flow("b", "data", "error", ["a"])],
+        [
+            flow("a", "cmd", "boom", ["b"]),
+            flow("a", "data", ["boom", "note"], ["b"]),
+            flow("b", "data", "error", ["a"]),
+        ],
     )
 
     async def scenario():
@@ -302,7 +311,9 @@ def test_node_properties_overlay_defaults_and_are_typed(probe):
 def test_env_substitution_with_default_value_and_type(probe, monkeypatch):
     monkeypatch.setenv("PROBE_LEVEL", "7")
     monkeypatch.delenv("PROBE_UNSET", raising=False)
-    doc = graph_doc([node("a", level="${env:PROBE_LEVEL}", fail_in="${env:PROBE_UNSET|}", gain="${env:PROBE_UNSET|0.5}")])
+    doc = graph_doc(
+        [node("a", level="${env:PROBE_LEVEL}", fail_in="${env:PROBE_UNSET|}", gain="${env:PROBE_UNSET|0.5}")]
+    )
     plan = plan_graph(PROBE_ROOT, doc, "t.json")
     assert plan.node("a").properties["level"] == 7
     assert plan.node("a").properties["fail_in"] == ""
@@ -312,13 +323,24 @@ def test_env_substitution_with_default_value_and_type(probe, monkeypatch):
 @pytest.mark.parametrize(
     ("doc", "expected"),
     [
-        (graph_doc([node("a", level="${env:PROBE_NOT_SET}")]), "environment variable PROBE_NOT_SET is not set"),
+        (
+            graph_doc([node("a", level="${env:PROBE_NOT_SET}")]),
+            "environment variable PROBE_NOT_SET is not set",
+        ),
         (graph_doc([node("a", level="high")]), "level: expected an integer (int32)"),
-        (graph_doc([{"type": "extension", "name": "a", "addon": "graph_probe", "property": {"level": None}}]), "level"),
+        (
+            graph_doc(
+                [{"type": "extension", "name": "a", "addon": "graph_probe", "property": {"level": None}}]
+            ),
+            "level",
+        ),
         (graph_doc([node("a", levle=2)]), "levle: unknown property"),
         (graph_doc([node("a", tags=[1])]), "tags[0]: expected a string"),
         (graph_doc([node("a"), node("a")]), "duplicate node name 'a'"),
-        (graph_doc([{"type": "extension", "name": "a", "addon": "no_such_addon"}]), "unknown addon 'no_such_addon'"),
+        (
+            graph_doc([{"type": "extension", "name": "a", "addon": "no_such_addon"}]),
+            "unknown addon 'no_such_addon'",
+        ),
         (graph_doc([node("a")], [flow("a", "data", "note", ["ghost"])]), "unknown node 'ghost'"),
         (graph_doc([node("a"), node("b")], [flow("a", "data", "typo", ["b"])]), "declares no such data_out"),
         ({"ten": {"predefined_graphs": []}}, "no graphs"),

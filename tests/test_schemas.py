@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from app.config import SCHEMA_DIR, schema_errors
+from app.embedded_runtime._packages import check_object
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SCHEMAS = ROOT.parent / "shared" / "ten-schema"
 PACKAGE_DIRS = sorted(
-    p for p in [ROOT, *ROOT.glob("ten_packages/*/*"), *ROOT.glob("tests/fixtures/*/ten_packages/extension/*")] if p.is_dir()
+    p
+    for p in [ROOT, *ROOT.glob("ten_packages/*/*"), *ROOT.glob("tests/fixtures/*/ten_packages/extension/*")]
+    if p.is_dir()
 )
 
 
@@ -34,10 +37,24 @@ def test_every_extension_folder_has_the_ten_layout():
     for folder in sorted((ROOT / "ten_packages" / "extension").iterdir()):
         if not folder.is_dir() or folder.name.startswith(("_", ".")):
             continue
-        missing = [f for f in ("manifest.json", "property.json", "addon.py", "__init__.py", "requirements.txt") if not (folder / f).exists()]
+        missing = [
+            f
+            for f in ("manifest.json", "property.json", "addon.py", "__init__.py", "requirements.txt")
+            if not (folder / f).exists()
+        ]
         assert not missing, f"{folder.name} lacks {missing}"
         manifest = json.loads((folder / "manifest.json").read_text())
         assert manifest["name"] == folder.name
+
+
+@pytest.mark.parametrize("folder", sorted(ROOT.glob("ten_packages/extension/*/")), ids=lambda p: p.name)
+def test_every_default_property_is_declared_and_typed_in_the_manifest(folder: Path):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    defaults = json.loads((folder / "property.json").read_text())
+    declared = manifest.get("api", {}).get("property", {}).get("properties", {})
+    assert set(defaults) == set(declared), "property.json and the manifest list different properties"
+    _, problems = check_object(defaults, manifest["api"]["property"], "")
+    assert problems == []
 
 
 def test_app_manifest_depends_on_every_package():
@@ -48,13 +65,19 @@ def test_app_manifest_depends_on_every_package():
             assert str(folder.relative_to(ROOT)) in paths, f"manifest.json has no dependency on {folder}"
 
 
-@pytest.mark.skipif(not SHARED_SCHEMAS.exists(), reason="the project's reference schemas are not beside the repo")
+@pytest.mark.skipif(
+    not SHARED_SCHEMAS.exists(), reason="the project's reference schemas are not beside the repo"
+)
 def test_shipped_schemas_match_the_reference():
     for name in ("manifest.schema.json", "property.schema.json"):
         assert json.loads((SCHEMA_DIR / name).read_text()) == json.loads((SHARED_SCHEMAS / name).read_text())
 
 
 def test_schema_violation_names_the_json_path():
-    doc = {"ten": {"predefined_graphs": [{"name": "g", "graph": {"nodes": [{"type": "extension", "name": "a b"}]}}]}}
+    doc = {
+        "ten": {
+            "predefined_graphs": [{"name": "g", "graph": {"nodes": [{"type": "extension", "name": "a b"}]}}]
+        }
+    }
     errors = schema_errors(doc, "property", "x.json")
     assert errors and errors[0].where.startswith("/ten/predefined_graphs/0/graph/nodes/0")

@@ -25,7 +25,9 @@ class Addon:
         raise NotImplementedError
 
 
-def register_addon_as_extension(name: str, base_dir: str | None = None) -> Callable[[type[Addon]], type[Addon]]:
+def register_addon_as_extension(
+    name: str, base_dir: str | None = None
+) -> Callable[[type[Addon]], type[Addon]]:
     """Class decorator registering an Addon under ``name`` (the node's ``addon`` in a graph)."""
 
     def decorate(cls: type[Addon]) -> type[Addon]:

@@ -17,7 +17,7 @@ from typing import Any
 from ._addon import AsyncExtension
 from ._env import AsyncTenEnv, logger
 from ._errors import StatusCode, TenError, TenErrorCode
-from ._msg import CmdResult, Loc, Msg, PropertyStore, StopGraphCmd, Cmd
+from ._msg import Cmd, CmdResult, Loc, Msg, PropertyStore, StopGraphCmd
 
 MAX_EAGER_DEPTH = 64
 STOP_CALLBACK_TIMEOUT_S = 10.0
@@ -246,7 +246,9 @@ class GraphEngine:
             raise
         except Exception as exc:  # isolate the fault: log, report, answer the cmd, keep running
             where = f"{node.name}.on_{kind}('{msg._name}')"
-            self._record_failure(node.name, f"{where} raised {type(exc).__name__}: {exc}", traceback.format_exc())
+            self._record_failure(
+                node.name, f"{where} raised {type(exc).__name__}: {exc}", traceback.format_exc()
+            )
             if kind == "cmd":
                 pending = self._pending.get(msg._cmd_id)
                 if pending is not None:
@@ -293,7 +295,7 @@ class GraphEngine:
         for copy_ in copies:
             self._pending[copy_._cmd_id] = pending
             pending.cmd_ids.append(copy_._cmd_id)
-        for node, copy_ in zip(dests, copies):
+        for node, copy_ in zip(dests, copies, strict=True):
             self._deliver(node, "cmd", copy_)
         return pending, None
 
@@ -312,7 +314,9 @@ class GraphEngine:
                     outcome = (result, None)
         return outcome
 
-    async def send_cmd_ex(self, src: str, cmd: Cmd) -> AsyncGenerator[tuple[CmdResult | None, TenError | None], None]:
+    async def send_cmd_ex(
+        self, src: str, cmd: Cmd
+    ) -> AsyncGenerator[tuple[CmdResult | None, TenError | None], None]:
         pending, err = self._post_cmd(src, cmd)
         if err:
             yield None, err

@@ -46,10 +46,14 @@ class AsyncTenEnv(_PropertyAccess):
     async def send_data(self, data: Data, options: SendOptions | None = None) -> TenError | None:
         return self._engine.send_message(self._node_name, "data", data)
 
-    async def send_audio_frame(self, audio_frame: AudioFrame, options: SendOptions | None = None) -> TenError | None:
+    async def send_audio_frame(
+        self, audio_frame: AudioFrame, options: SendOptions | None = None
+    ) -> TenError | None:
         return self._engine.send_message(self._node_name, "audio_frame", audio_frame)
 
-    async def send_video_frame(self, video_frame: VideoFrame, options: SendOptions | None = None) -> TenError | None:
+    async def send_video_frame(
+        self, video_frame: VideoFrame, options: SendOptions | None = None
+    ) -> TenError | None:
         return self._engine.send_message(self._node_name, "video_frame", video_frame)
 
     async def return_result(self, result: CmdResult, options: SendOptions | None = None) -> TenError | None:
@@ -100,16 +104,24 @@ class AsyncTenEnv(_PropertyAccess):
         logger.log(_PY_LEVELS.get(LogLevel(level), logging.INFO), "%s %s", prefix, msg)
         return None
 
-    def log_debug(self, msg: str, category: str | None = None, fields: Any = None, option: Any = None) -> TenError | None:
+    def log_debug(
+        self, msg: str, category: str | None = None, fields: Any = None, option: Any = None
+    ) -> TenError | None:
         return self.log(LogLevel.DEBUG, msg, category)
 
-    def log_info(self, msg: str, category: str | None = None, fields: Any = None, option: Any = None) -> TenError | None:
+    def log_info(
+        self, msg: str, category: str | None = None, fields: Any = None, option: Any = None
+    ) -> TenError | None:
         return self.log(LogLevel.INFO, msg, category)
 
-    def log_warn(self, msg: str, category: str | None = None, fields: Any = None, option: Any = None) -> TenError | None:
+    def log_warn(
+        self, msg: str, category: str | None = None, fields: Any = None, option: Any = None
+    ) -> TenError | None:
         return self.log(LogLevel.WARN, msg, category)
 
-    def log_error(self, msg: str, category: str | None = None, fields: Any = None, option: Any = None) -> TenError | None:
+    def log_error(
+        self, msg: str, category: str | None = None, fields: Any = None, option: Any = None
+    ) -> TenError | None:
         return self.log(LogLevel.ERROR, msg, category)
 
 

@@ -36,7 +36,9 @@ def predefined_graphs(doc: Any, file: str | Path) -> list[dict[str, Any]]:
     ten = doc.get("ten") if isinstance(doc, dict) else None
     graphs = ten.get("predefined_graphs") if isinstance(ten, dict) else None
     if not isinstance(graphs, list) or not graphs:
-        raise ConfigError(file, "/ten/predefined_graphs", "no graphs: expected a non-empty array of predefined graphs")
+        raise ConfigError(
+            file, "/ten/predefined_graphs", "no graphs: expected a non-empty array of predefined graphs"
+        )
     return graphs
 
 
@@ -66,18 +68,26 @@ def plan_graph(app_root: Path, doc: Any, file: str | Path, name: str | None = No
     for i, node in enumerate(body.get("nodes", [])):
         at = f"{where}/nodes/{i}"
         if node.get("type", "extension") != "extension":
-            raise ConfigError(file, f"{at}/type", f"'{node.get('type')}' nodes are not supported here; expected \"extension\"")
+            raise ConfigError(
+                file,
+                f"{at}/type",
+                f"'{node.get('type')}' nodes are not supported here; expected \"extension\"",
+            )
         node_name, addon = node.get("name"), node.get("addon")
         if not node_name or not addon:
             raise ConfigError(file, at, "an extension node needs 'name' and 'addon'")
         if any(n.name == node_name for n in plan.nodes):
-            raise ConfigError(file, f"{at}/name", f"duplicate node name '{node_name}': node names must be unique")
+            raise ConfigError(
+                file, f"{at}/name", f"duplicate node name '{node_name}': node names must be unique"
+            )
         if addon not in packages:
             try:
                 packages[addon] = find_extension(addon, app_root)
             except ConfigError as exc:
                 raise ConfigError(file, f"{at}/addon", exc.message) from None
-        properties = packages[addon].resolve_properties(node.get("property", {}) or {}, file, f"{at}/property")
+        properties = packages[addon].resolve_properties(
+            node.get("property", {}) or {}, file, f"{at}/property"
+        )
         plan.nodes.append(PlannedNode(node_name, addon, packages[addon], properties))
     if not plan.nodes:
         raise ConfigError(file, f"{where}/nodes", "the graph has no nodes")
@@ -115,9 +125,21 @@ def _plan_routes(plan: GraphPlan, connections: list[dict[str, Any]], file: str |
                     raise ConfigError(file, flow_at, "expected 'name' or 'names'")
                 pairs: list[tuple[PlannedNode, PlannedNode, str]] = []
                 for di, dest in enumerate(flow.get("dest", []) or []):
-                    pairs.append((owner, node_at(dest.get("extension"), f"{flow_at}/dest/{di}/extension"), f"{flow_at}/dest/{di}"))
+                    pairs.append(
+                        (
+                            owner,
+                            node_at(dest.get("extension"), f"{flow_at}/dest/{di}/extension"),
+                            f"{flow_at}/dest/{di}",
+                        )
+                    )
                 for si, src in enumerate(flow.get("source", []) or []):
-                    pairs.append((node_at(src.get("extension"), f"{flow_at}/source/{si}/extension"), owner, f"{flow_at}/source/{si}"))
+                    pairs.append(
+                        (
+                            node_at(src.get("extension"), f"{flow_at}/source/{si}/extension"),
+                            owner,
+                            f"{flow_at}/source/{si}",
+                        )
+                    )
                 if not pairs:
                     raise ConfigError(file, flow_at, "expected a 'dest' or 'source' list")
                 for msg in names:
@@ -134,5 +156,7 @@ def instantiate(plan: GraphPlan, app_root: Path, cmd_timeout_s: float | None = 3
     specs = []
     for node in plan.nodes:
         addon_cls = import_addon(node.package, app_root)
-        specs.append(NodeSpec(node.name, create_extension(addon_cls, node.name, node.package), node.properties))
+        specs.append(
+            NodeSpec(node.name, create_extension(addon_cls, node.name, node.package), node.properties)
+        )
     return GraphEngine(plan.name, specs, plan.routes, cmd_timeout_s=cmd_timeout_s)

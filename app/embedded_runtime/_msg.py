@@ -74,10 +74,12 @@ class PropertyStore:
     def assign(self, path: str, value: Any) -> TenError | None:
         parts = _split_path(path)
         node: Any = self._values
-        for part, nxt in zip(parts, parts[1:]):
+        for part, nxt in zip(parts, parts[1:], strict=False):
             if isinstance(part, int):
                 if not isinstance(node, list) or part >= len(node):
-                    return TenError(TenErrorCode.ErrorCodeInvalidArgument, f"bad index in property path '{path}'")
+                    return TenError(
+                        TenErrorCode.ErrorCodeInvalidArgument, f"bad index in property path '{path}'"
+                    )
                 node = node[part]
                 continue
             if not isinstance(node.get(part), (dict, list)):
@@ -86,13 +88,17 @@ class PropertyStore:
         last = parts[-1]
         if isinstance(last, int):
             if not isinstance(node, list):
-                return TenError(TenErrorCode.ErrorCodeInvalidArgument, f"property path '{path}' indexes a non-array")
+                return TenError(
+                    TenErrorCode.ErrorCodeInvalidArgument, f"property path '{path}' indexes a non-array"
+                )
             while len(node) <= last:
                 node.append(None)
         node[last] = value
         return None
 
-    def get_typed(self, path: str, kind: type | tuple[type, ...], expected: str) -> tuple[Any, TenError | None]:
+    def get_typed(
+        self, path: str, kind: type | tuple[type, ...], expected: str
+    ) -> tuple[Any, TenError | None]:
         value, err = self.lookup(path)
         if err:
             return None, err
@@ -114,10 +120,14 @@ class PropertyStore:
         try:
             value = json.loads(json_str)
         except json.JSONDecodeError as exc:
-            return TenError(TenErrorCode.ErrorCodeInvalidJSON, f"invalid JSON for property '{path or ''}': {exc}")
+            return TenError(
+                TenErrorCode.ErrorCodeInvalidJSON, f"invalid JSON for property '{path or ''}': {exc}"
+            )
         if not path:
             if not isinstance(value, dict):
-                return TenError(TenErrorCode.ErrorCodeInvalidArgument, "the root property must be a JSON object")
+                return TenError(
+                    TenErrorCode.ErrorCodeInvalidArgument, "the root property must be a JSON object"
+                )
             self._values.update(value)
             return None
         return self.assign(path, value)

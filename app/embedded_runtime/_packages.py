@@ -39,7 +39,9 @@ def load_json_file(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+        raise ConfigError(
+            path, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from None
 
 
 _ENV_REF = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(\|(.*))?\}$", re.S)
@@ -69,8 +71,10 @@ def substitute_env(value: Any, file: str | Path, where: str) -> Any:
                 return os.environ[var]
             if has_default is None:
                 raise ConfigError(
-                    file, where, f"environment variable {var} is not set and '{value}' gives no default "
-                    f"(set {var}, or write '${{env:{var}|default}}')"
+                    file,
+                    where,
+                    f"environment variable {var} is not set and '{value}' gives no default "
+                    f"(set {var}, or write '${{env:{var}|default}}')",
                 )
             return default
     return value
@@ -134,7 +138,9 @@ def check_value(value: Any, schema: dict[str, Any], where: str) -> tuple[Any, li
     return value, problems
 
 
-def check_object(values: dict[str, Any], schema: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
+def check_object(
+    values: dict[str, Any], schema: dict[str, Any], where: str
+) -> tuple[dict[str, Any], list[str]]:
     """Check an object against ``{"properties": {...}, "required": [...]}``; unknown keys are errors."""
     declared: dict[str, Any] = schema.get("properties", {}) or {}
     problems: list[str] = []
@@ -201,7 +207,9 @@ class ExtensionPackage:
             return None
         return {e.get("name", "") for e in entries}
 
-    def resolve_properties(self, overlay: dict[str, Any], overlay_file: str | Path, where: str) -> dict[str, Any]:
+    def resolve_properties(
+        self, overlay: dict[str, Any], overlay_file: str | Path, where: str
+    ) -> dict[str, Any]:
         """Defaults overlaid by a node's properties, env-substituted and checked against the manifest."""
         merged = deep_merge(self.defaults, substitute_env(overlay, overlay_file, where))
         checked, problems = check_object(merged, self.api.get("property", {}) or {}, "")
@@ -225,7 +233,9 @@ def find_extension(addon: str, app_root: Path) -> ExtensionPackage:
         candidate = folder / addon
         if (candidate / "manifest.json").exists():
             return ExtensionPackage.load(addon, candidate)
-    available = sorted(p.name for d in searched if d.is_dir() for p in d.iterdir() if (p / "manifest.json").exists())
+    available = sorted(
+        p.name for d in searched if d.is_dir() for p in d.iterdir() if (p / "manifest.json").exists()
+    )
     raise ConfigError(
         "graph",
         "",
@@ -254,7 +264,7 @@ def import_addon(package: ExtensionPackage, app_root: Path) -> type[Addon]:
         raise ConfigError(
             package.path / "addon.py",
             "",
-            f"no @register_addon_as_extension(\"{package.addon}\") found after importing {module}",
+            f'no @register_addon_as_extension("{package.addon}") found after importing {module}',
         )
     return addon_cls
 

@@ -124,10 +124,12 @@ class AsyncExtensionTester:
     def run(self) -> TenError | None:
         """Run the extension with this tester until stop_test(); returns the error given to it, if any."""
         if not self._addon:
-            return TenError(TenErrorCode.ErrorCodeInvalidArgument, "call set_test_mode_single(addon) before run()")
-        return asyncio.run(self._run())
+            return TenError(
+                TenErrorCode.ErrorCodeInvalidArgument, "call set_test_mode_single(addon) before run()"
+            )
+        return asyncio.run(self.__run_single_extension())
 
-    async def _run(self) -> TenError | None:
+    async def __run_single_extension(self) -> TenError | None:
         addon = self._addon
         try:
             app_root = _find_app_root(addon)
@@ -159,5 +161,7 @@ class AsyncExtensionTester:
         finally:
             await engine.stop()
         if timed_out:
-            return TenError(TenErrorCode.ErrorCodeTimeout, f"the test of '{addon}' did not call stop_test in time")
+            return TenError(
+                TenErrorCode.ErrorCodeTimeout, f"the test of '{addon}' did not call stop_test in time"
+            )
         return tester_env.outcome

@@ -38,7 +38,9 @@ class SessionRecorderExtension(AsyncExtension):
         payload = json.loads(payload_json or "{}")
         name = data.get_name()
         if name == "transcript":
-            line = {k: payload.get(k) for k in ("role", "text", "start_ms", "end_ms", "turn_id", "interrupted")}
+            line = {
+                k: payload.get(k) for k in ("role", "text", "start_ms", "end_ms", "turn_id", "interrupted")
+            }
             ten_env.log_info(f"{line['role']}: {line['text']}")
             if self._transcript:
                 with self._transcript.open("a", encoding="utf-8") as out:
@@ -65,7 +67,9 @@ class SessionRecorderExtension(AsyncExtension):
             return
         document = {
             "summary": summarize(self._turns),
-            "turns": [{"turn_id": t.turn_id, "after_speech_end_ms": t.after_speech_end_ms} for t in self._turns],
+            "turns": [
+                {"turn_id": t.turn_id, "after_speech_end_ms": t.after_speech_end_ms} for t in self._turns
+            ],
             "raw_stages": self._raw,
             "metrics": self._metrics,
         }

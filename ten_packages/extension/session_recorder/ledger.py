@@ -68,7 +68,10 @@ def time_turn(turn_id: int, stages: list[dict[str, Any]]) -> TurnTiming:
 
 
 def format_table(timing: TurnTiming) -> str:
-    lines = [f"turn {timing.turn_id} latency (ms after the user stopped speaking)", f"  {'stage':<22}{'at':>8}{'step':>8}"]
+    lines = [
+        f"turn {timing.turn_id} latency (ms after the user stopped speaking)",
+        f"  {'stage':<22}{'at':>8}{'step':>8}",
+    ]
     previous = 0.0
     for name, label in STAGE_LABELS.items():
         value = timing.after_speech_end_ms.get(name)

@@ -6,7 +6,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from ten_packages.extension.faster_whisper_asr.config import AsrConfig
@@ -14,18 +13,12 @@ from ten_packages.extension.faster_whisper_asr.model_source import ModelNotFound
 from ten_packages.extension.faster_whisper_asr.transcriber import WhisperSettings
 
 EXTENSION_DIR = Path(__file__).resolve().parents[1]
-SCHEMA_DIR = EXTENSION_DIR.parents[2].parent / "shared" / "ten-schema"
+# TEN's interface contracts, beside the repo in this project's checkout (not shipped with the extension).
+TEN_INTERFACES = EXTENSION_DIR.parents[2].parent / "shared" / "ten-interfaces"
 
 
 def load(name: str) -> dict:
     return json.loads((EXTENSION_DIR / name).read_text())
-
-
-@pytest.mark.parametrize("name", ["manifest", "property"])
-def test_manifest_and_property_follow_ten_schemas(name: str) -> None:
-    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(load(f"{name}.json"))]
-    assert errors == []
 
 
 def test_every_property_is_declared_defaulted_and_used() -> None:
@@ -38,8 +31,9 @@ def test_every_property_is_declared_defaulted_and_used() -> None:
     assert AsrConfig.from_properties(defaults) == AsrConfig()
 
 
+@pytest.mark.skipif(not TEN_INTERFACES.exists(), reason="TEN's interface files are not beside the repo")
 def test_asr_result_is_declared_as_in_tens_asr_interface() -> None:
-    interface = json.loads((SCHEMA_DIR.parent / "ten-interfaces" / "asr-interface.json").read_text())
+    interface = json.loads((TEN_INTERFACES / "asr-interface.json").read_text())
     ours = {d["name"]: d for d in load("manifest.json")["api"]["data_out"]}
     theirs = {d["name"]: d for d in interface["data_out"]}
     for name in ("asr_result", "asr_finalize_end", "error", "metrics"):

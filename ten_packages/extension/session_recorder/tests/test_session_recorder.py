@@ -41,8 +41,14 @@ def test_missing_stages_show_as_gaps_and_are_left_out_of_medians():
 class FeedRecorder(AsyncExtensionTester):
     async def on_start(self, ten_env_tester: AsyncTenEnvTester) -> None:
         for name, payload in [
-            ("transcript", {"role": "user", "text": "Hello there", "start_ms": 1000, "end_ms": 5000, "turn_id": 1}),
-            ("transcript", {"role": "assistant", "text": "Hi!", "start_ms": 5640, "end_ms": 6400, "turn_id": 1}),
+            (
+                "transcript",
+                {"role": "user", "text": "Hello there", "start_ms": 1000, "end_ms": 5000, "turn_id": 1},
+            ),
+            (
+                "transcript",
+                {"role": "assistant", "text": "Hi!", "start_ms": 5640, "end_ms": 6400, "turn_id": 1},
+            ),
             ("turn_latency", {"turn_id": 1, "stages": STAGES}),
         ]:
             data = Data.create(name)

@@ -94,15 +94,7 @@ def _run(tester: SparkTester, monkeypatch: pytest.MonkeyPatch, properties: dict)
     assert error is None, error.error_message()
 
 
-def test_manifest_and_property_validate_against_ten_schemas() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema_dir = Path("/work/shared/ten-schema")
-    if not schema_dir.is_dir():
-        pytest.skip("TEN schemas not available")
-    for name in ("manifest", "property"):
-        schema = json.loads((schema_dir / f"{name}.schema.json").read_text())
-        document = json.loads((EXTENSION_DIR / f"{name}.json").read_text())
-        assert not list(jsonschema.Draft7Validator(schema).iter_errors(document)), name
+def test_every_property_is_declared_and_defaults_agree_with_the_code() -> None:
     manifest = json.loads((EXTENSION_DIR / "manifest.json").read_text())
     defaults = json.loads((EXTENSION_DIR / "property.json").read_text())
     assert set(defaults) == set(manifest["api"]["property"]["properties"])

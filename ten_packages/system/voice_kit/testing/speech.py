@@ -47,5 +47,8 @@ def silence(ms: int, sample_rate: int = GRAPH_SAMPLE_RATE) -> np.ndarray:
 
 def conversation(parts: list[str | int], sample_rate: int = GRAPH_SAMPLE_RATE) -> np.ndarray:
     """Concatenate spoken strings and silences (ints, in ms) into one int16 signal."""
-    pieces = [silence(p, sample_rate) if isinstance(p, int) else synthesize_speech(p, sample_rate=sample_rate) for p in parts]
+    pieces = [
+        silence(p, sample_rate) if isinstance(p, int) else synthesize_speech(p, sample_rate=sample_rate)
+        for p in parts
+    ]
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
