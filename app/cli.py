@@ -82,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--transcript", type=Path, help="write the conversation as JSONL here")
     run.add_argument("--ledger", type=Path, help="write the per-turn latency ledger (JSON) here")
     run.add_argument(
-        "--cmd-timeout-ms", type=int, default=30000, help="a cmd with no result for this long gets a Timeout error"
+        "--cmd-timeout-ms",
+        type=int,
+        default=30000,
+        help="a cmd with no result for this long gets a Timeout error",
     )
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     with_property(

@@ -47,6 +47,7 @@ class ControlConfig:
         "You are a helpful voice assistant. Always answer in English, in one or two short spoken sentences, "
         "without lists or markdown."
     )
+    warm_up_llm: bool = True
     max_history_turns: int = 8
     max_history_chars: int = 4000
     apology_text: str = "Sorry, I can't answer right now. Please try again in a moment."

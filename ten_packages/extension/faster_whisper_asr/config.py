@@ -15,6 +15,7 @@ class AsrConfig:
     interim_interval_ms: int = 1000  # 0 turns interim results off
     pre_roll_ms: int = 300
     max_utterance_ms: int = 60000
+    sentence_end_interim: bool = True  # publish the end-of-sentence pass as an interim result
 
     @classmethod
     def from_properties(cls, properties: dict[str, Any]) -> AsrConfig:

@@ -53,6 +53,7 @@ class FasterWhisperAsrExtension(AsyncExtension):
             interim_interval_ms=self._config.interim_interval_ms,
             pre_roll_ms=self._config.pre_roll_ms,
             max_utterance_ms=self._config.max_utterance_ms,
+            sentence_end_interim=self._config.sentence_end_interim,
         )
 
     async def on_stop(self, ten_env: AsyncTenEnv) -> None:

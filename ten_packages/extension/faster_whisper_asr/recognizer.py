@@ -4,7 +4,9 @@ Why it is shaped like this: the final result sits on the conversation's critical
 results are a nicety. So the model runs on one worker thread (never two passes at once), an interim
 pass starts only when nothing else is queued, an interim whose utterance is gone is skipped, and at the
 VAD's end of sentence a pass over the closed speech starts at once, so that `finalize()` usually finds
-the final text already computed (or being computed) instead of starting from scratch.
+the final text already computed (or being computed) instead of starting from scratch. That pass is also
+published as an interim result the moment it is done: the words at the pause, which the turn detector
+reads to tell "Where is the nearest" from a finished question.
 """
 
 from __future__ import annotations
@@ -66,12 +68,14 @@ class StreamingRecognizer:
         interim_interval_ms: int = 1000,
         pre_roll_ms: int = 300,
         max_utterance_ms: int = 60000,
+        sentence_end_interim: bool = True,
     ) -> None:
         self._transcriber = transcriber
         self._on_interim = on_interim
         self._on_interim_error = on_interim_error
         self._language = language
         self._interim_interval_samples = ms_to_samples(interim_interval_ms)
+        self._sentence_end_interim = sentence_end_interim
         self._audio = UtteranceAudio(pre_roll_ms, max_utterance_ms)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._utterances = itertools.count(1)
@@ -101,10 +105,14 @@ class StreamingRecognizer:
         self._closed_pass = None  # more speech: an earlier pass no longer covers all of it
 
     def end_of_sentence(self) -> None:
-        """The VAD heard speech end: transcribe the closed speech now, ahead of the finalize request."""
+        """The VAD heard speech end: transcribe the closed speech now, ahead of the finalize request, and
+        publish the text as an interim result as soon as it is there (unless finalized first)."""
         self._speaking = False
         if self._audio.is_open and self._closed_pass is None:
             self._closed_pass = self._latest_pass = self._start_pass(keep_if_stale=True)
+            if self._sentence_end_interim:
+                # A failure is reported by the finalize that waits on the same pass, not twice.
+                self._track(self._publish_interim(self._closed_pass, report_errors=False))
 
     async def finalize(self) -> AsrResult:
         """The final result for everything since the last final one; the audio is dropped afterwards."""
@@ -178,11 +186,12 @@ class StreamingRecognizer:
 
         return await asyncio.get_running_loop().run_in_executor(self._worker, run)
 
-    async def _publish_interim(self, interim: _Pass) -> None:
+    async def _publish_interim(self, interim: _Pass, report_errors: bool = True) -> None:
         try:
             transcript = await interim.task
         except Exception as exc:  # noqa: BLE001  (reported; the final pass gets its own chance)
-            await self._on_interim_error(exc)
+            if report_errors:
+                await self._on_interim_error(exc)
             return
         if transcript is None or interim.utterance != self._utterance or not transcript.text:
             return

@@ -8,6 +8,7 @@ audio timeline before its audio, so a controller can later map the time actually
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -81,6 +82,19 @@ def chunk_spans(frames: int, first: int, largest: int) -> Iterator[tuple[int, in
         start, size = end, min(size * 2, largest)
 
 
+# A reply starts at its first audible sample: Piper's voices open with 30-50 ms of near-silence,
+# which is pure latency to a listener. Capped, so a soft first syllable is never eaten.
+LEADING_QUIET_LEVEL = 0.002  # about -54 dBFS
+LEADING_QUIET_MAX_S = 0.2
+
+
+def drop_leading_quiet(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``audio`` from its first sample above LEADING_QUIET_LEVEL (at most LEADING_QUIET_MAX_S dropped)."""
+    limit = min(len(audio), int(sample_rate * LEADING_QUIET_MAX_S))
+    loud = np.flatnonzero(np.abs(audio[:limit]) > LEADING_QUIET_LEVEL)
+    return audio[loud[0] if len(loud) else limit :]
+
+
 def float_to_int16(audio: np.ndarray) -> np.ndarray:
     return (np.clip(audio, -1.0, 1.0) * 32767.0).astype(np.int16)
 
@@ -145,6 +159,14 @@ class RequestSynthesis:
         lengths = [self._audio_samples(item) for item in encoded]
         leading_silence = len(silence) if self._timeline_samples else 0
         piece_samples = leading_silence + sum(lengths) + len(silence) * (len(encoded) - 1)
+        chunks: list[Iterator[np.ndarray]] = [self._decoded_chunks(item) for item in encoded]
+        if self._timeline_samples == 0:
+            # The reply's first audio: start it at its first audible sample, and keep the timeline exact.
+            first = next(chunks[0], None)
+            if first is not None:
+                kept = drop_leading_quiet(first, voice.sample_rate)
+                piece_samples -= len(first) - len(kept)
+                chunks[0] = itertools.chain([kept], chunks[0])
         yield SpokenPiece(
             text,
             start_ms=self._ms(self._timeline_samples + leading_silence),
@@ -152,10 +174,10 @@ class RequestSynthesis:
             last_of_text=last_of_text,
         )
         self._timeline_samples += piece_samples
-        for index, item in enumerate(encoded):
+        for index, item_chunks in enumerate(chunks):
             if index > 0 or leading_silence:
                 yield from self._emit(silence)
-            for audio in self._decoded_chunks(item):
+            for audio in item_chunks:
                 if self.cancel.is_set():
                     return
                 yield from self._emit(audio)

@@ -19,7 +19,7 @@ from .recent_audio import SAMPLES_PER_MS, RecentAudio
 from .settings import TurnDetectorSettings
 from .smart_turn_model import WINDOW_SAMPLES, WINDOW_SECONDS, SmartTurnModel, resolve_model_path
 from .text_turn_client import TextTurnClient, TextTurnError
-from .turn_policy import TurnDecision, TurnPolicy, TurnState
+from .turn_policy import Reason, TurnDecision, TurnPolicy, TurnState
 
 MODULE = "turn_detector"
 TICK_S = 0.02
@@ -53,12 +53,17 @@ class TurnDetectorExtension(AsyncExtension):
                 s.base_url, s.api_key, s.model, s.temperature, s.top_p, s.timeout_ms
             )
         self._spawn(self._tick(ten_env))
-        ten_env.log_info(f"turn_detector: mode {self.mode}, max pause {self.settings.max_pause_ms} ms")
+        ten_env.log_info(
+            f"turn_detector: mode {self.mode}, max pause {self.settings.max_pause_ms} ms, "
+            f"waits {self.policy.text_wait_ms} ms for words"
+        )
 
     def _apply(self, settings: TurnDetectorSettings) -> None:
         self.settings = settings
         self.mode = settings.mode
-        self.policy = TurnPolicy(settings.max_pause_ms)
+        # Words weigh in on Smart Turn's verdicts only: TEN's text model reads them itself.
+        text_wait_ms = settings.text_wait_ms if settings.mode == "smart_turn" else 0
+        self.policy = TurnPolicy(settings.max_pause_ms, text_wait_ms, settings.sure_threshold)
         self.audio = RecentAudio(keep_ms=WINDOW_SECONDS * 1000 + settings.pre_speech_ms)
 
     async def _load_model(self, ten_env: AsyncTenEnv) -> None:
@@ -75,6 +80,7 @@ class TurnDetectorExtension(AsyncExtension):
             self.model = await asyncio.get_running_loop().run_in_executor(self.model_thread, load)
         except Exception as exc:  # a missing or corrupt model must not take the app down
             self.mode = "silence"
+            self.policy.text_wait_ms = 0
             await send_error(ten_env, MODULE, f"{exc} (falling back to mode silence)", ERROR_FATAL)
 
     async def on_stop(self, ten_env: AsyncTenEnv) -> None:
@@ -121,9 +127,18 @@ class TurnDetectorExtension(AsyncExtension):
             return
         final, _ = data.get_property_bool("final")
         text, _ = data.get_property_string("text")
+        language, _ = data.get_property_string("language")
         start_ms, start_error = data.get_property_int("start_ms")
         duration_ms, _ = data.get_property_int("duration_ms")
-        if not final or not (text or "").strip():
+        if not (text or "").strip():
+            return
+        if start_error is None:  # interim or final, the newest words of the turn so far
+            end_ms = start_ms + (duration_ms or 0)
+            now_ms = self.clock.now_ms(time.monotonic())
+            decision = self.policy.transcript(text, language or "", end_ms, now_ms)
+            if decision:
+                await self._emit(ten_env, decision)
+        if not final:
             return
         if start_error is None and start_ms + (duration_ms or 0) < self.turn_start_ms:
             return  # a late transcript of the previous turn
@@ -143,13 +158,13 @@ class TurnDetectorExtension(AsyncExtension):
         if self.policy.is_idle:  # an end without a start: the turn began at the oldest audio kept
             self.turn_start_ms = speech_end_ms - WINDOW_SECONDS * 1000
             self.turn_texts = []
-        pause_id = self.policy.speech_ended(speech_end_ms)
+        pause_id = self.policy.speech_ended(speech_end_ms, self.clock.now_ms(time.monotonic()))
         if self.mode == "smart_turn":  # the audio as it stands at the VAD's end, however busy the loop
             self._spawn(self._judge_audio(ten_env, pause_id, self.audio.since(self.turn_start_ms)))
         elif self.mode == "ten_text" and self.text_unjudged:  # the transcript beat the VAD's end
             self._judge_text(ten_env)
         elif self.mode == "silence":
-            self._spawn(self._apply_verdict(ten_env, pause_id, TurnState.FINISHED, 1.0))
+            self._spawn(self._apply_verdict(ten_env, pause_id, TurnState.FINISHED, 1.0, Reason.SILENCE))
 
     async def _judge_audio(self, ten_env: AsyncTenEnv, pause_id: int, samples: np.ndarray) -> None:
         if len(samples) == 0:
@@ -184,10 +199,15 @@ class TurnDetectorExtension(AsyncExtension):
         await self._apply_verdict(ten_env, pause_id, state, probability)
 
     async def _apply_verdict(
-        self, ten_env: AsyncTenEnv, pause_id: int, state: TurnState, probability: float
+        self,
+        ten_env: AsyncTenEnv,
+        pause_id: int,
+        state: TurnState,
+        probability: float,
+        reason: Reason = Reason.MODEL,
     ) -> None:
         now_ms = self.clock.now_ms(time.monotonic())  # None without audio: decided at the speech end
-        decision = self.policy.verdict(pause_id, state, probability, now_ms)
+        decision = self.policy.verdict(pause_id, state, probability, now_ms, reason)
         if decision:
             await self._emit(ten_env, decision)
 
@@ -212,9 +232,12 @@ class TurnDetectorExtension(AsyncExtension):
             "decided_ms": decision.decided_ms,
             "wall_ms": int(time.time() * 1000),
             "mode": self.mode,
+            "reason": decision.reason.value,
         }
-        reason = " (max pause reached)" if decision.forced else ""
-        ten_env.log_info(f"turn_detector: turn {decision.turn_id} {decision.state.value}{reason}: {payload}")
+        words = (
+            f" on {decision.transcript!r} ({decision.words_rule or 'can end'})" if decision.transcript else ""
+        )
+        ten_env.log_info(f"turn_detector: turn {decision.turn_id} {decision.state.value}{words}: {payload}")
         data = Data.create("turn_decision")
         data.set_property_from_json(None, json.dumps(payload))
         await ten_env.send_data(data)

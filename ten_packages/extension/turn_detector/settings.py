@@ -13,8 +13,10 @@ class TurnDetectorSettings:
     """Defaults mirror property.json."""
 
     mode: str = "smart_turn"
-    max_pause_ms: int = 2000
+    max_pause_ms: int = 1500
     finished_threshold: float = 0.5
+    text_wait_ms: int = 250
+    sure_threshold: float = 0.9
     pre_speech_ms: int = 500
     model_path: str = "models/smart_turn/smart-turn-v3.2-cpu.onnx"
     hub_repo: str = "pipecat-ai/smart-turn-v3"
@@ -53,6 +55,12 @@ class TurnDetectorSettings:
         if not 0.0 < self.finished_threshold < 1.0:
             raise ValueError(
                 f"property finished_threshold={self.finished_threshold}: expected between 0 and 1"
+            )
+        if not 0.0 < self.sure_threshold <= 1.0:
+            raise ValueError(f"property sure_threshold={self.sure_threshold}: expected above 0, at most 1")
+        if not 0 <= self.text_wait_ms < self.max_pause_ms:
+            raise ValueError(
+                f"property text_wait_ms={self.text_wait_ms}: expected >= 0 and below max_pause_ms"
             )
         if self.pre_speech_ms < 0 or self.timeout_ms <= 0 or self.model_threads <= 0:
             raise ValueError("properties pre_speech_ms >= 0, timeout_ms > 0 and model_threads > 0 expected")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from livekit import rtc
 
 from ten_packages.system.voice_kit.pcm import FRAME_MS, FRAME_SAMPLES, GRAPH_SAMPLE_RATE, FrameChunker
+
+from .echo_path import EchoPathDetector, EchoPathSettings
 
 SAMPLES_PER_MS = GRAPH_SAMPLE_RATE // 1000
 
@@ -22,6 +24,8 @@ class AecSettings:
     noise_suppression: bool = True
     high_pass_filter: bool = True
     auto_gain_control: bool = False
+    echo_path: EchoPathSettings = field(default_factory=EchoPathSettings)
+    """Echo path detection: without an echo in the mic, AEC3 is not given the reference (see EchoPathDetector)."""
 
 
 class EchoCanceller:
@@ -29,6 +33,15 @@ class EchoCanceller:
 
     WebRTC processes exactly 10 ms at a time, so both streams are re-chunked; each cleaned capture frame
     keeps the input-timeline timestamp of its first sample.
+
+    An EchoPathDetector watches both streams. While it finds no echo of the reference in the mic
+    (headphones, a headless WAV run), AEC3 is fed silence as the reference instead of the played audio:
+    it then has nothing to cancel and passes the mic with the other stages (noise suppression,
+    high-pass filter) applied, instead of suppressing the user's voice while the bot talks. As soon as
+    an echo shows up, AEC3 gets the real reference again. (Withholding the reference costs nothing and
+    loses nothing: without an echo there is nothing for AEC3's filter to learn, and one APM runs, not
+    two.) livekit's AudioProcessingModule exposes no AEC3 statistics (ERL, delay) or configuration to
+    decide this from, hence the detector.
     """
 
     def __init__(self, settings: AecSettings) -> None:
@@ -42,11 +55,20 @@ class EchoCanceller:
         self._reference_chunker = FrameChunker(FRAME_SAMPLES)
         self._capture_chunker = FrameChunker(FRAME_SAMPLES)
         self._capture_pending = 0
+        self.echo_path_detector = EchoPathDetector(settings.echo_path)
+        self._silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+
+    @property
+    def echo_path_detected(self) -> bool:
+        """Whether the reference currently reaches AEC3 (the mic hears the played audio, or not known yet)."""
+        return self.echo_path_detector.hears_echo
 
     def add_reference(self, samples: np.ndarray) -> None:
         """Feed audio that went to the speaker (any length), in the order it was played."""
         for chunk in self._reference_chunker.push(samples):
-            self._apm.process_reverse_stream(_to_rtc_frame(chunk))
+            self.echo_path_detector.add_reference(chunk)
+            played = chunk if self.echo_path_detected else self._silence
+            self._apm.process_reverse_stream(_to_rtc_frame(played))
 
     def process_capture(self, samples: np.ndarray, timestamp_ms: int) -> list[tuple[int, np.ndarray]]:
         """Clean microphone samples starting at `timestamp_ms`; returns (timestamp_ms, 10 ms frame) pairs."""
@@ -54,6 +76,7 @@ class EchoCanceller:
         self._capture_pending = (self._capture_pending + len(samples)) % FRAME_SAMPLES
         cleaned = []
         for index, chunk in enumerate(self._capture_chunker.push(samples)):
+            self.echo_path_detector.add_capture(chunk)
             frame = _to_rtc_frame(chunk)
             if self.settings.echo_cancellation and self.settings.stream_delay_ms:
                 self._apm.set_stream_delay_ms(self.settings.stream_delay_ms)

@@ -13,22 +13,30 @@ from ten_packages.system.voice_kit.pcm import AudioFormatError, frame_to_mono_in
 
 from .echo_canceller import AecSettings, EchoCanceller
 from .echo_guard import EchoGuard, EchoGuardSettings
+from .echo_path import EchoPathSettings
 
 MODULE = "webrtc_aec"
 GUARD_PREFIX = "guard_"
+ECHO_PATH_PREFIX = "echo_path_"
 
 
 def settings_from_properties(properties: dict[str, Any]) -> tuple[AecSettings, EchoGuardSettings]:
-    """AEC settings from the plain property names, echo guard settings from the `guard_*` ones."""
-    aec_names = {field.name for field in fields(AecSettings)}
-    guard_names = {field.name for field in fields(EchoGuardSettings)}
+    """AEC settings from the plain property names, echo path detection from the `echo_path_*` ones,
+    echo guard settings from the `guard_*` ones."""
+    aec_names = {field.name for field in fields(AecSettings)} - {"echo_path"}
     aec = {name: value for name, value in properties.items() if name in aec_names}
-    guard = {
-        name.removeprefix(GUARD_PREFIX): value
+    echo_path = _prefixed(properties, ECHO_PATH_PREFIX, EchoPathSettings)
+    guard = _prefixed(properties, GUARD_PREFIX, EchoGuardSettings)
+    return AecSettings(**aec, echo_path=EchoPathSettings(**echo_path)), EchoGuardSettings(**guard)
+
+
+def _prefixed(properties: dict[str, Any], prefix: str, settings_class: type) -> dict[str, Any]:
+    names = {field.name for field in fields(settings_class)}
+    return {
+        name.removeprefix(prefix): value
         for name, value in properties.items()
-        if name.startswith(GUARD_PREFIX) and name.removeprefix(GUARD_PREFIX) in guard_names
+        if name.startswith(prefix) and name.removeprefix(prefix) in names
     }
-    return AecSettings(**aec), EchoGuardSettings(**guard)
 
 
 class WebrtcAecExtension(AsyncExtension):
@@ -39,6 +47,7 @@ class WebrtcAecExtension(AsyncExtension):
         super().__init__(name)
         self.canceller: EchoCanceller | None = None
         self.guard: EchoGuard | None = None
+        self._echo_path_detected = True
 
     async def on_init(self, ten_env: AsyncTenEnv) -> None:
         properties_json, error = await ten_env.get_property_to_json()
@@ -68,3 +77,15 @@ class WebrtcAecExtension(AsyncExtension):
         for frame_ms, cleaned in self.canceller.process_capture(samples, timestamp_ms):
             for out_ms, out in self.guard.filter(cleaned, frame_ms):
                 await ten_env.send_audio_frame(make_pcm_frame(out, timestamp_ms=out_ms))
+        if self.canceller.echo_path_detected != self._echo_path_detected:
+            self._echo_path_detected = self.canceller.echo_path_detected
+            correlation = self.canceller.echo_path_detector.last_correlation or 0.0
+            ten_env.log_info(
+                f"{MODULE}: at {timestamp_ms} ms, "
+                + (
+                    "echo path detected: echo cancellation on"
+                    if self._echo_path_detected
+                    else "no echo of the played audio in the mic: echo cancellation off"
+                )
+                + f" (envelope correlation {correlation:.2f})"
+            )

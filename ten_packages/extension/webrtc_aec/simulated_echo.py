@@ -32,9 +32,11 @@ def microphone(
     delay_ms: int = 60,
     noise_level: float = 20.0,
     seed: int = 0,
+    echo_gain: float = 0.4,
 ) -> np.ndarray:
-    """The mic signal (int16, same length as `played`): echo, room noise and optionally the user on top."""
-    mic = echo_of(played, delay_ms)
+    """The mic signal (int16, same length as `played`): echo, room noise and optionally the user on top.
+    `echo_gain` 0 is a user on headphones: the mic hears no echo at all."""
+    mic = echo_of(played, delay_ms, gain=echo_gain, reflection_gain=echo_gain * 0.375)
     if user_speech is not None:
         start = user_start_ms * SAMPLES_PER_MS
         end = min(len(mic), start + len(user_speech))

