@@ -104,6 +104,7 @@ class RealTimeListener(AsyncExtensionTester):
         self.ten_env: AsyncTenEnvTester | None = None
         self.timeline_ms = 0
         self.started_s = 0.0
+        self.vad_end_sent_s: float | None = None
         self._task: asyncio.Task | None = None
         self._finalizes: set[asyncio.Task] = set()
 
@@ -177,6 +178,8 @@ class RealTimeListener(AsyncExtensionTester):
                     self.recognizer.start_of_sentence(event.timestamp_ms)
                 else:
                     self.recognizer.end_of_sentence()
+            if event.kind.value == "end_of_sentence":
+                self.vad_end_sent_s = time.perf_counter()
             await ten_env.send_cmd(cmd)
         self.timeline_ms += FRAME_MS
         return sent_s
@@ -219,6 +222,10 @@ class RealTimeListener(AsyncExtensionTester):
                 "probability": first["probability"] if first else None,
                 "pause_text": pause_text[1].text if pause_text else None,
                 "pause_text_ms": round((pause_text[0] - speech_end_sent_s) * 1000, 1) if pause_text else None,
+                "asr_pass_ms": round(pause_text[1].latency_ms, 1) if pause_text else None,
+                "vad_end_ms": round((self.vad_end_sent_s - speech_end_sent_s) * 1000, 1)
+                if self.vad_end_sent_s
+                else None,
                 "first_decision_ms": round((first_s - speech_end_sent_s) * 1000, 1) if first else None,
                 "finished_ms": round((finished[0] - speech_end_sent_s) * 1000, 1) if finished else None,
                 "finished_after_pause_ms": finished[1]["decided_ms"] - speech_end_ms if finished else None,

@@ -17,7 +17,7 @@ class EchoGuardSettings:
     enabled: bool = True
     window_ms: int = 400
     """The bot counts as speaking until this long after its last non-silent playback frame (echo tail)."""
-    playback_active_dbfs: float = -50.0
+    playback_dbfs: float = -50.0
     """A playback frame louder than this is bot audio."""
     speech_dbfs: float = -40.0
     """A cleaned mic frame louder than this may be the user, while the bot speaks."""
@@ -58,7 +58,7 @@ class EchoGuard:
 
     def note_playback(self, samples: np.ndarray, timestamp_ms: int) -> None:
         """Record a played frame; non-silent ones mark the bot as speaking."""
-        if frame_dbfs(samples) > self.settings.playback_active_dbfs:
+        if frame_dbfs(samples) > self.settings.playback_dbfs:
             end_ms = timestamp_ms + len(samples) * 1000 / GRAPH_SAMPLE_RATE
             self._last_bot_audio_ms = max(self._last_bot_audio_ms or end_ms, end_ms)
 
@@ -68,10 +68,19 @@ class EchoGuard:
             and timestamp_ms <= self._last_bot_audio_ms + self.settings.window_ms
         )
 
-    def filter(self, samples: np.ndarray, timestamp_ms: int) -> list[tuple[int, np.ndarray]]:
-        """Take one cleaned 10 ms mic frame; return the frames that may go downstream now."""
+    def filter(
+        self, samples: np.ndarray, timestamp_ms: int, echo_possible: bool = True
+    ) -> list[tuple[int, np.ndarray]]:
+        """Take one cleaned 10 ms mic frame; return the frames that may go downstream now.
+
+        ``echo_possible`` is False when the mic is known to carry no echo of the bot (headphones):
+        then there is nothing to guard against, and holding the user's first words would only
+        delay barge-in.
+        """
         if not self.settings.enabled:
             return [(timestamp_ms, samples)]
+        if not echo_possible:
+            return [*self._release_held(), (timestamp_ms, samples)]
         loud = frame_dbfs(samples) > self.settings.speech_dbfs
         if self._passing:
             self._quiet_ms = 0 if loud else self._quiet_ms + FRAME_MS

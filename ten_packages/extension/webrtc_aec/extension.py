@@ -75,7 +75,7 @@ class WebrtcAecExtension(AsyncExtension):
             self.guard.note_playback(samples, timestamp_ms)
             return
         for frame_ms, cleaned in self.canceller.process_capture(samples, timestamp_ms):
-            for out_ms, out in self.guard.filter(cleaned, frame_ms):
+            for out_ms, out in self.guard.filter(cleaned, frame_ms, self.canceller.echo_path_detected):
                 await ten_env.send_audio_frame(make_pcm_frame(out, timestamp_ms=out_ms))
         if self.canceller.echo_path_detected != self._echo_path_detected:
             self._echo_path_detected = self.canceller.echo_path_detected

@@ -73,3 +73,13 @@ def test_a_short_loud_burst_while_the_bot_speaks_is_muted(played):
     mic[burst_ms * 16 : (burst_ms + 80) * 16] = 8000  # 80 ms: below min_speech_ms
     frames = dict(guarded(played, mic, EchoGuardSettings(min_speech_ms=150)))
     assert all(not frames[stamp].any() for stamp in range(burst_ms, burst_ms + 80, 10))
+
+
+def test_without_an_echo_path_the_user_passes_at_once_and_held_frames_come_out_in_order():
+    guard = EchoGuard(EchoGuardSettings())
+    loud = np.full(160, 8000, dtype=np.int16)
+    guard.note_playback(loud, 0)  # the bot is speaking
+    assert guard.filter(loud, 10) == []  # held: might be echo
+    released = guard.filter(loud, 20, echo_possible=False)
+    assert [ts for ts, _ in released] == [10, 20]
+    assert all(frame.any() for _, frame in released)

@@ -94,3 +94,21 @@ def test_guard_properties_map_onto_the_echo_guard_settings():
     assert (aec.stream_delay_ms, aec.noise_suppression, aec.echo_cancellation) == (40, False, True)
     assert (guard.speech_dbfs, guard.enabled, guard.min_speech_ms) == (-30.0, False, 150)
     assert (aec.echo_path.enabled, aec.echo_path.no_echo_ms, aec.echo_path.max_delay_ms) == (False, 800, 500)
+
+
+def test_every_declared_property_reaches_the_settings():
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from ten_packages.extension.webrtc_aec.extension import settings_from_properties
+
+    defaults = json.loads((Path(__file__).resolve().parents[1] / "property.json").read_text())
+    changed = {
+        name: (not value if isinstance(value, bool) else value + 1) for name, value in defaults.items()
+    }
+    aec, guard = settings_from_properties(changed)
+    used = {f"guard_{k}": v for k, v in dataclasses.asdict(guard).items()}
+    used |= {f"echo_path_{k}": v for k, v in dataclasses.asdict(aec.echo_path).items()}
+    used |= {k: v for k, v in dataclasses.asdict(aec).items() if k != "echo_path"}
+    assert {name: used.get(name) for name in changed} == changed
