@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench_stats import percentile  # noqa: E402
 
 from app.audio_analysis import audible_windows, first_audible_ms  # noqa: E402
+from app.headless import run_headless  # noqa: E402
 from app.samples import write_conversation  # noqa: E402
 
 BENCH_TURNS = (
@@ -49,36 +49,18 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     conversation = work / "conversation.wav"
     turns = write_conversation(conversation, BENCH_TURNS, gap_ms=args.gap_ms)
-    command = [
-        sys.executable,
-        "-m",
-        "app",
-        "run",
-        "--graph",
-        args.graph,
-        "--input",
-        str(conversation),
-        "--output",
-        str(work / "reply.wav"),
-        "--transcript",
-        str(work / "turns.jsonl"),
-        "--ledger",
-        str(work / "ledger.json"),
-        "--log-level",
-        "warning",
-    ]
-    for assignment in args.set:
-        command += ["--set", assignment]
-    subprocess.run(command, cwd=ROOT, check=True)
+    run, done = run_headless(conversation, work, graph=args.graph, overrides=args.set)
+    if done.returncode != 0:
+        sys.exit(f"the run failed:\n{done.stderr[-3000:]}")
 
-    audible, _ = audible_windows(work / "reply.wav")
+    audible, _ = audible_windows(run.reply)
     v2v = []
     for i, turn in enumerate(turns):
         next_start = turns[i + 1].start_ms if i + 1 < len(turns) else None
         heard = first_audible_ms(audible, turn.end_ms, next_start)
         if heard is not None:
             v2v.append(heard - turn.end_ms)
-    ledger = json.loads((work / "ledger.json").read_text())
+    ledger = json.loads(run.ledger.read_text())
     result = {
         "graph": args.graph,
         "turns": len(turns),

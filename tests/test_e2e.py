@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -19,40 +17,18 @@ import pytest
 import soundfile
 
 from app.audio_analysis import WINDOW_MS, audible_windows, first_audible_ms, last_audible_ms
+from app.headless import run_headless
 from app.samples import UserTurn, write_conversation
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_conversation(
     work: Path, turns: list[str], gap_ms: int = 7000, overrides: tuple[str, ...] = ()
 ) -> tuple[list[UserTurn], np.ndarray, list[dict]]:
-    wav = work / "conversation.wav"
-    placed = write_conversation(wav, turns, gap_ms=gap_ms)
-    command = [
-        sys.executable,
-        "-m",
-        "app",
-        "run",
-        "--graph",
-        "voice_chat",
-        "--input",
-        str(wav),
-        "--output",
-        str(work / "reply.wav"),
-        "--transcript",
-        str(work / "turns.jsonl"),
-        "--ledger",
-        str(work / "ledger.json"),
-        "--log-level",
-        "warning",
-    ]
-    for assignment in overrides:
-        command += ["--set", assignment]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    placed = write_conversation(work / "conversation.wav", turns, gap_ms=gap_ms)
+    run, done = run_headless(work / "conversation.wav", work, overrides=overrides, timeout_s=240)
     assert done.returncode == 0, done.stderr[-3000:]
-    audible, _ = audible_windows(work / "reply.wav")
-    transcript = [json.loads(line) for line in (work / "turns.jsonl").read_text().splitlines()]
+    audible, _ = audible_windows(run.reply)
+    transcript = [json.loads(line) for line in run.transcript.read_text().splitlines()]
     return placed, audible, transcript
 
 

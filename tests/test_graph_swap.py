@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile
 
+from app.headless import APP_ROOT, run_headless
 from app.samples import write_conversation
 from ten_packages.extension.spark_tts_mlx.testing import build_tiny_spark_model
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def test_a_copy_with_other_asr_and_tts_runs(tmp_path: Path):
-    doc = json.loads((ROOT / "property.json").read_text())
+    doc = json.loads((APP_ROOT / "property.json").read_text())
     graph = next(g for g in doc["ten"]["predefined_graphs"] if g["name"] == "voice_chat")
     nodes = {n["name"]: n for n in graph["graph"]["nodes"]}
     # The multilingual base model instead of tiny.en; Spark-TTS (a tiny random model: it makes
@@ -29,34 +26,11 @@ def test_a_copy_with_other_asr_and_tts_runs(tmp_path: Path):
     swapped.write_text(json.dumps(doc))
 
     turns = write_conversation(tmp_path / "in.wav", ["What is the capital of France?"], gap_ms=6000)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "run",
-            "--property",
-            str(swapped),
-            "--graph",
-            "voice_chat",
-            "--input",
-            str(tmp_path / "in.wav"),
-            "--output",
-            str(tmp_path / "out.wav"),
-            "--transcript",
-            str(tmp_path / "turns.jsonl"),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    run, done = run_headless(tmp_path / "in.wav", tmp_path, property_path=swapped, timeout_s=240)
     assert done.returncode == 0, done.stderr[-3000:]
-    lines = [json.loads(line) for line in (tmp_path / "turns.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in run.transcript.read_text().splitlines()]
     users = [line["text"].lower() for line in lines if line["role"] == "user"]
     assert users and "capital" in users[0]
-    reply, _ = soundfile.read(tmp_path / "out.wav", dtype="int16")
+    reply, _ = soundfile.read(run.reply, dtype="int16")
     after_question = reply[turns[0].end_ms * 16 :]
     assert np.abs(after_question.astype(np.int32)).max() > 0, "Spark-TTS sent no audio"
