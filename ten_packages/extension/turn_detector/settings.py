@@ -16,7 +16,7 @@ class TurnDetectorSettings:
     max_pause_ms: int = 1500
     finished_threshold: float = 0.5
     text_wait_ms: int = 250
-    sure_threshold: float = 0.9
+    sure_threshold: float = 0.95
     pre_speech_ms: int = 500
     model_path: str = "models/smart_turn/smart-turn-v3.2-cpu.onnx"
     hub_repo: str = "pipecat-ai/smart-turn-v3"

@@ -39,8 +39,14 @@ class CountingTranscriber:
 class Session:
     """Feeds a recognizer frame by frame on a running clock, collecting interim results and failures."""
 
-    def __init__(self, transcriber: CountingTranscriber, interim_interval_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        transcriber: CountingTranscriber,
+        interim_interval_ms: int = 1000,
+        sentence_end_interim: bool = True,
+    ) -> None:
         self.interims: list[AsrResult] = []
+        self.interims_at: list[float] = []  # loop time each interim arrived
         self.interim_errors: list[Exception] = []
         self.recognizer = StreamingRecognizer(
             transcriber,
@@ -49,11 +55,13 @@ class Session:
             language="en",
             interim_interval_ms=interim_interval_ms,
             pre_roll_ms=200,
+            sentence_end_interim=sentence_end_interim,
         )
         self.clock_ms = 0
 
     async def _collect(self, result: AsrResult) -> None:
         self.interims.append(result)
+        self.interims_at.append(asyncio.get_running_loop().time())
 
     async def _collect_error(self, error: Exception) -> None:
         self.interim_errors.append(error)
@@ -112,6 +120,46 @@ def test_final_reuses_the_pass_started_at_end_of_sentence(counting: CountingTran
     assert calls == 1
     assert words_of(final.text) == ["play", "some", "relaxing", "music"]
     assert final.duration_ms >= 1400  # the final result covers the trailing silence too
+
+
+def test_the_end_of_sentence_pass_is_published_at_once_as_an_interim(counting: CountingTranscriber) -> None:
+    """The words at the pause, for the turn detector: published when the pass is done, before any finalize."""
+
+    async def scenario() -> tuple[Session, AsrResult, float, int]:
+        session = Session(counting, interim_interval_ms=0)
+        await session.play(silence(300))
+        session.recognizer.start_of_sentence(speech_start_ms=300)
+        await session.play(synthesize_speech("Where is the nearest"))
+        speech_end_ms = session.clock_ms
+        await session.play(silence(150))
+        session.recognizer.end_of_sentence()
+        ended_at = asyncio.get_running_loop().time()
+        async with asyncio.timeout(10):
+            while not session.interims:
+                await asyncio.sleep(0.005)
+        waited_s = session.interims_at[0] - ended_at
+        final = await session.recognizer.finalize()
+        return session, final, waited_s, speech_end_ms
+
+    session, final, waited_s, speech_end_ms = asyncio.run(scenario())
+    [interim] = session.interims
+    assert not interim.final and interim.id == final.id and interim.text == final.text
+    assert words_of(interim.text)[-2:] == ["the", "nearest"], interim.text
+    assert interim.start_ms + interim.duration_ms >= speech_end_ms  # it covers the pause
+    assert counting.calls == 1 and waited_s < 2.0  # one pass serves both; no finalize needed to see it
+
+
+def test_the_end_of_sentence_interim_can_be_turned_off(counting: CountingTranscriber) -> None:
+    async def scenario() -> Session:
+        session = Session(counting, interim_interval_ms=0, sentence_end_interim=False)
+        session.recognizer.start_of_sentence()
+        await session.play(synthesize_speech("Play some relaxing music."))
+        session.recognizer.end_of_sentence()
+        await session.recognizer.wait_idle()
+        await session.recognizer.finalize()
+        return session
+
+    assert asyncio.run(scenario()).interims == []
 
 
 def test_speech_after_an_end_of_sentence_joins_the_same_final(counting: CountingTranscriber) -> None:

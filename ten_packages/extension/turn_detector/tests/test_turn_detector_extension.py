@@ -62,10 +62,10 @@ class TurnTester(AsyncExtensionTester):
         assert error is None and result.get_status_code() == 0, f"{name} not accepted"
 
     async def send_transcript(
-        self, ten_env: AsyncTenEnvTester, text: str, start_ms: int, duration_ms: int
+        self, ten_env: AsyncTenEnvTester, text: str, start_ms: int, duration_ms: int, final: bool = True
     ) -> None:
         data = Data.create("asr_result")
-        fields = {"id": "1", "text": text, "final": True, "start_ms": start_ms, "duration_ms": duration_ms}
+        fields = {"id": "1", "text": text, "final": final, "start_ms": start_ms, "duration_ms": duration_ms}
         data.set_property_from_json(
             None, json.dumps({**fields, "language": "en", "words": [], "metadata": {}})
         )
@@ -104,6 +104,7 @@ def test_smart_turn_finishes_a_complete_utterance_at_once():
     tester = run(scenario)
     [decision] = tester.decisions
     assert decision["state"] == "finished" and decision["mode"] == "smart_turn" and decision["turn_id"] == 1
+    assert decision["reason"] == "model"
     assert decision["probability"] >= 0.5 and decision["speech_end_ms"] == tester.speech_end_ms
     assert decision["decided_ms"] - tester.speech_end_ms < MAX_PAUSE_MS
     assert not tester.errors
@@ -122,6 +123,7 @@ def test_smart_turn_holds_a_clipped_utterance_until_the_max_pause():
     assert unfinished["state"] == "unfinished" and unfinished["probability"] < 0.5
     assert forced["state"] == "finished" and forced["turn_id"] == unfinished["turn_id"] == 1
     assert forced["decided_ms"] - tester.speech_end_ms >= MAX_PAUSE_MS
+    assert (unfinished["reason"], forced["reason"]) == ("model", "max_pause")
 
 
 def test_user_going_on_after_a_pause_continues_the_same_turn():
@@ -155,6 +157,61 @@ def test_silence_mode_ends_the_turn_at_the_vad_pause():
         "silence",
     )
     assert second["turn_id"] == 2 and second["speech_end_ms"] == 2600
+    assert first["reason"] == second["reason"] == "silence"
+
+
+async def say_with_words(
+    t: TurnTester, env: AsyncTenEnvTester, text: str, heard: str, delay_s: float
+) -> None:
+    """One utterance as the graph plays it: an earlier transcript (the ASR is there), the speech, and
+    `delay_s` after the VAD's end the ASR's transcript `heard` covering the pause."""
+    await t.send_audio(env, silence(300))
+    await t.send_transcript(env, "Hello.", 0, 300)
+    t.speech_start_ms = t.next_ms
+    t.speech_end_ms = await t.say(env, synthesize_speech(text))
+    await asyncio.sleep(delay_s)
+    await t.send_transcript(env, heard, t.speech_start_ms, t.next_ms - t.speech_start_ms, final=False)
+
+
+def test_words_that_cannot_end_veto_smart_turns_finished():
+    async def scenario(t: TurnTester, env: AsyncTenEnvTester) -> None:
+        await say_with_words(t, env, "Where is the nearest", "Where is the nearest?", delay_s=0.1)
+        await t.wait_for(1)
+        await t.send_audio(env, silence(MAX_PAUSE_MS))
+        await t.wait_for(2)
+
+    tester = run(scenario)
+    vetoed, forced = tester.decisions
+    # Smart Turn hears espeak's "Where is the nearest" as finished; the words say otherwise.
+    assert (vetoed["state"], vetoed["reason"]) == ("unfinished", "words") and vetoed["probability"] >= 0.5
+    assert (forced["state"], forced["reason"]) == ("finished", "max_pause")
+    assert forced["decided_ms"] - tester.speech_end_ms >= MAX_PAUSE_MS
+
+
+def test_finished_waits_for_the_words_of_the_pause_then_stands():
+    async def scenario(t: TurnTester, env: AsyncTenEnvTester) -> None:
+        await say_with_words(
+            t, env, "Please set a timer for ten minutes.", "Please set a timer for 10 minutes.", 0.15
+        )
+        t.words_sent_at = asyncio.get_running_loop().time()
+        await t.wait_for(1)
+        t.decided_at = asyncio.get_running_loop().time()
+
+    tester = run(scenario)
+    [decision] = tester.decisions
+    assert (decision["state"], decision["reason"]) == ("finished", "model")
+    assert tester.decided_at >= tester.words_sent_at  # held until the words came
+
+
+def test_without_words_in_time_smart_turn_decides_alone():
+    async def scenario(t: TurnTester, env: AsyncTenEnvTester) -> None:
+        await say_with_words(t, env, "Please set a timer for ten minutes.", "Please set a timer for", 1.0)
+        await t.wait_for(1)
+
+    tester = run(scenario, text_wait_ms=200)
+    [decision] = tester.decisions  # the late "...for" changes nothing: the turn was already decided
+    assert (decision["state"], decision["reason"]) == ("finished", "model")
+    assert 200 <= decision["decided_ms"] - tester.speech_end_ms < MAX_PAUSE_MS
 
 
 def test_ten_text_asks_with_the_turn_so_far_and_follows_the_answers(turn_server):
