@@ -92,13 +92,15 @@ ASR_PROPERTIES = json.loads((REPO / "ten_packages/extension/faster_whisper_asr/p
 class RealTimeListener(AsyncExtensionTester):
     """Plays each utterance in real time into the turn detector, with TEN VAD sending the sentence cmds."""
 
-    def __init__(self, utterances: list[tuple[str, str]], transcriber: UtteranceTranscriber | None) -> None:
+    def __init__(
+        self, utterances: list[tuple[str, str]], transcriber: UtteranceTranscriber | None, vad: VadSettings
+    ) -> None:
         super().__init__()
         self.utterances = utterances
         self.results: list[dict[str, Any]] = []
         self.decisions: list[tuple[float, dict[str, Any]]] = []
         self.transcripts: list[tuple[float, AsrResult]] = []  # (wall time sent, result)
-        self.vad = SpeechDetector(VadSettings())
+        self.vad = SpeechDetector(vad)
         self.transcriber = transcriber
         self.recognizer: StreamingRecognizer | None = None
         self.ten_env: AsyncTenEnvTester | None = None
@@ -233,13 +235,13 @@ class RealTimeListener(AsyncExtensionTester):
         )
 
 
-def measure_turns(with_words: bool) -> dict[str, Any]:
+def measure_turns(with_words: bool, vad: VadSettings | None = None) -> dict[str, Any]:
     transcriber = None
     if with_words:
         transcriber = UtteranceTranscriber(AsrConfig.from_properties(ASR_PROPERTIES).whisper)
         transcriber.transcribe(synthesize_speech("Hello there."))  # the first pass is slow
     utterances = [("complete", t) for t in COMPLETE] + [("clipped", t) for t in CLIPPED]
-    listener = RealTimeListener(utterances, transcriber)
+    listener = RealTimeListener(utterances, transcriber, vad or VadSettings())
     listener.set_test_mode_single("turn_detector", json.dumps({"mode": "smart_turn"}))
     listener.set_timeout(600 * 1_000_000)
     error = listener.run()
@@ -294,8 +296,13 @@ def measure_turns(with_words: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-only", action="store_true", help="no ASR: Smart Turn alone decides")
+    parser.add_argument(
+        "--vad-silence-ms", type=int, default=None, help="the VAD's silence_duration_ms (default: the VAD's own)"
+    )
     args = parser.parse_args()
-    figures = {**measure(), **measure_turns(with_words=not args.model_only)}
+    vad = VadSettings(silence_duration_ms=args.vad_silence_ms) if args.vad_silence_ms else VadSettings()
+    figures = {**measure(), **measure_turns(with_words=not args.model_only, vad=vad)}
+    figures["vad_silence_duration_ms"] = vad.silence_duration_ms
     print(json.dumps(figures))
 
 
