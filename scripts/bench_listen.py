@@ -297,7 +297,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-only", action="store_true", help="no ASR: Smart Turn alone decides")
     parser.add_argument(
-        "--vad-silence-ms", type=int, default=None, help="the VAD's silence_duration_ms (default: the VAD's own)"
+        "--vad-silence-ms",
+        type=int,
+        default=None,
+        help="the VAD's silence_duration_ms (default: the VAD's own)",
     )
     args = parser.parse_args()
     vad = VadSettings(silence_duration_ms=args.vad_silence_ms) if args.vad_silence_ms else VadSettings()

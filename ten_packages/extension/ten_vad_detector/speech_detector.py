@@ -18,7 +18,7 @@ SUPPORTED_HOP_MS = (10, 16)
 @dataclass(frozen=True)
 class VadSettings:
     prefix_padding_ms: int = 100
-    silence_duration_ms: int = 96
+    silence_duration_ms: int = 128
     vad_threshold: float = 0.5
     hop_size_ms: int = 16
 
