@@ -94,11 +94,12 @@ class LocalLlmServer:
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--n_ctx", str(self.context_tokens),
-            # One thread: on a small machine the model shares the cores with ASR, VAD and TTS, and
-            # llama.cpp's spinning threads lose badly when a core is taken (measured: TTFT p50 155 ms
-            # with 1 thread and a busy core, 165-195 ms with 2 or the default).
+            # Generation on one thread: it runs while Piper speaks, and llama.cpp's spinning threads
+            # lose badly when a core is taken (TTFT p50 155 ms with 1 thread and a busy core, 165-195 ms
+            # with 2). The prompt is read on two: at the end of a turn ASR and turn detection are done
+            # and the other core is free (90 ms vs 164 ms on an idle machine).
             "--n_threads", "1",
-            "--n_threads_batch", "1",
+            "--n_threads_batch", str(min(2, os.cpu_count() or 1)),
         ]  # fmt: skip
         log_fd, log_name = tempfile.mkstemp(prefix="local-llm-", suffix=".log")
         self._log_path = Path(log_name)
