@@ -127,17 +127,8 @@ class RealTimeListener(AsyncExtensionTester):
         self._task = asyncio.create_task(self._play_all(ten_env))
 
     async def _send_transcript(self, result: AsrResult) -> None:
-        """What faster_whisper_asr sends as `asr_result` (the words are not needed by the detector)."""
-        payload = {
-            "id": result.id,
-            "text": result.text,
-            "final": result.final,
-            "start_ms": result.start_ms,
-            "duration_ms": result.duration_ms,
-            "language": result.language,
-            "words": [],
-            "metadata": {},
-        }
+        """What faster_whisper_asr sends as `asr_result`."""
+        payload = result.payload({})
         data = Data.create("asr_result")
         data.set_property_from_json(None, json.dumps(payload))
         self.transcripts.append((time.perf_counter(), result))

@@ -125,22 +125,12 @@ class FasterWhisperAsrExtension(AsyncExtension):
         await send_error(self._ten_env, MODULE, f"interim transcription failed: {error}", vendor=VENDOR)
 
     async def _send_result(self, result: AsrResult, metadata: dict[str, Any] | None = None) -> None:
-        payload = {
-            "id": result.id,
-            "text": result.text,
-            "final": result.final,
-            "start_ms": result.start_ms,
-            "duration_ms": result.duration_ms,
-            "language": result.language,
-            "words": [
-                {"word": w.word, "start_ms": w.start_ms, "duration_ms": w.duration_ms, "stable": result.final}
-                for w in result.words
-            ],
-            "metadata": {
+        payload = result.payload(
+            {
                 **(metadata or {}),
                 "asr_info": {"model": self._model_name, "latency_ms": round(result.latency_ms, 1)},
-            },
-        }
+            }
+        )
         data = Data.create("asr_result")
         data.set_property_from_json(None, json.dumps(payload))
         await self._ten_env.send_data(data)

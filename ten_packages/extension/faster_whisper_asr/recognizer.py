@@ -46,6 +46,22 @@ class AsrResult:
     words: list[Word] = field(default_factory=list)
     latency_ms: float = 0.0  # final: finalize request to result; interim: model time
 
+    def payload(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The `asr_result` data's properties, as TEN's ASR interface names them."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "final": self.final,
+            "start_ms": self.start_ms,
+            "duration_ms": self.duration_ms,
+            "language": self.language,
+            "words": [
+                {"word": w.word, "start_ms": w.start_ms, "duration_ms": w.duration_ms, "stable": self.final}
+                for w in self.words
+            ],
+            "metadata": metadata,
+        }
+
 
 @dataclass(frozen=True)
 class _Pass:
