@@ -17,11 +17,10 @@ from typing import Any
 from ._addon import AsyncExtension
 from ._env import AsyncTenEnv, logger
 from ._errors import StatusCode, TenError, TenErrorCode
-from ._msg import Cmd, CmdResult, Loc, Msg, PropertyStore, StopGraphCmd
+from ._msg import Cmd, CmdResult, Data, Loc, Msg, PropertyStore, StopGraphCmd
 
 MAX_EAGER_DEPTH = 64
 STOP_CALLBACK_TIMEOUT_S = 10.0
-KINDS = ("cmd", "data", "audio_frame", "video_frame")
 
 
 class GraphStartError(RuntimeError):
@@ -265,8 +264,6 @@ class GraphEngine:
             self.on_failure(node_name, message)
 
     async def _report_error_data(self, node: _Node, message: str) -> None:
-        from ._msg import Data  # local: Data is only needed on this rare path
-
         data = Data.create("error")
         data.set_property_string("module", node.name)
         data.set_property_int("code", 1)
