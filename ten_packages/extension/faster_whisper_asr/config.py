@@ -16,6 +16,7 @@ class AsrConfig:
     pre_roll_ms: int = 300
     max_utterance_ms: int = 60000
     sentence_end_interim: bool = True  # publish the end-of-sentence pass as an interim result
+    pause_hint_ms: int = 48  # quiet audio after which the sentence-end pass starts early; 0 = off
 
     @classmethod
     def from_properties(cls, properties: dict[str, Any]) -> AsrConfig:
@@ -36,7 +37,7 @@ class AsrConfig:
                 problems.append(f"'{name}' must be {expected.__name__}, got {value!r}")
                 continue
             target[name] = value
-        for name in ("interim_interval_ms", "pre_roll_ms"):
+        for name in ("interim_interval_ms", "pre_roll_ms", "pause_hint_ms"):
             if own_values.get(name, 0) < 0:
                 problems.append(f"'{name}' must be >= 0")
         if own_values.get("max_utterance_ms", cls.max_utterance_ms) < 1000:

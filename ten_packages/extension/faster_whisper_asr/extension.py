@@ -54,6 +54,7 @@ class FasterWhisperAsrExtension(AsyncExtension):
             pre_roll_ms=self._config.pre_roll_ms,
             max_utterance_ms=self._config.max_utterance_ms,
             sentence_end_interim=self._config.sentence_end_interim,
+            pause_hint_ms=self._config.pause_hint_ms,
         )
 
     async def on_stop(self, ten_env: AsyncTenEnv) -> None:

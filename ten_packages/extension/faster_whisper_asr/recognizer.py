@@ -7,12 +7,28 @@ VAD's end of sentence a pass over the closed speech starts at once, so that `fin
 the final text already computed (or being computed) instead of starting from scratch. That pass is also
 published as an interim result the moment it is done: the words at the pause, which the turn detector
 reads to tell "Where is the nearest" from a finished question.
+
+The VAD's end of sentence comes some 130-160 ms after the speech ends, so the recognizer also watches
+the audio itself: once the frames inside an utterance have been quiet for `pause_hint_ms` and the
+worker is idle, it starts that same pass on the audio so far (the "pause pass"). If the end of sentence
+then comes with no loud frame after the pass's snapshot, that pass is the sentence-end pass (its text
+is published at once, or when it is done); if speech came back first, the pass is stale and dropped.
+
+"Quiet" is judged per frame against the utterance itself, so that it holds for any microphone gain:
+a frame is quiet when its RMS is `QUIET_BELOW_PEAK_DB` under the utterance's running speech peak (a
+peak hold that decays slowly, so one shout does not make the rest of the sentence "quiet") AND under
+the absolute floor `QUIET_FLOOR_DBFS`. The relative test alone would call the soft tail of a word
+quiet after a loud word; the absolute one alone would fail on a quiet talker or call a noisy room's
+pause speech. Both together only err towards "not quiet", which costs nothing but the head start:
+the end-of-sentence pass then runs as before. Any frame that is not quiet counts as loud, so a pause
+pass is never used when anything but silence came after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +38,15 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from .transcriber import Transcript, Word
-from .utterance_audio import UtteranceAudio, ms_to_samples, samples_to_ms
+from .utterance_audio import SAMPLE_RATE, UtteranceAudio, ms_to_samples, samples_to_ms
 
 T = TypeVar("T")
+# A frame is quiet when it is this far under the utterance's running speech peak ...
+QUIET_BELOW_PEAK_DB = 22.0
+# ... and under this absolute level (int16 full scale = 0 dBFS; -45 dBFS is an RMS of about 184).
+QUIET_FLOOR_DBFS = -45.0
+# How fast the running speech peak falls back between loud frames.
+PEAK_DECAY_DB_PER_S = 6.0
 # Interim passes on less speech than this mostly produce noise.
 MIN_INTERIM_AUDIO_MS = 300
 
@@ -85,6 +107,7 @@ class StreamingRecognizer:
         pre_roll_ms: int = 300,
         max_utterance_ms: int = 60000,
         sentence_end_interim: bool = True,
+        pause_hint_ms: int = 48,
     ) -> None:
         self._transcriber = transcriber
         self._on_interim = on_interim
@@ -92,6 +115,7 @@ class StreamingRecognizer:
         self._language = language
         self._interim_interval_samples = ms_to_samples(interim_interval_ms)
         self._sentence_end_interim = sentence_end_interim
+        self._pause_hint_samples = ms_to_samples(pause_hint_ms)  # 0 turns the pause pass off
         self._audio = UtteranceAudio(pre_roll_ms, max_utterance_ms)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
         self._utterances = itertools.count(1)
@@ -101,6 +125,9 @@ class StreamingRecognizer:
         self._closed_pass: _Pass | None = None  # a pass over all of the utterance's speech, if one exists
         self._interim_covered = 0  # samples the latest interim pass was started on
         self._speaking = False  # between the VAD's start and end of sentence
+        self._peak_db: float | None = None  # the utterance's running speech peak (dBFS), once speech came
+        self._quiet_samples = 0  # quiet audio since the last loud frame
+        self._pause_pass: _Pass | None = None  # a pass started at a quiet stretch, no loud frame since
         self._finalizing = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
 
@@ -111,6 +138,8 @@ class StreamingRecognizer:
     def push_audio(self, samples: np.ndarray, timestamp_ms: int | None = None) -> None:
         """Add captured audio; starts an interim pass when enough new speech has come in."""
         self._audio.append(samples, timestamp_ms)
+        if self._pause_hint_samples > 0 and self._speaking:
+            self._watch_for_pause(samples)
         if self._interim_interval_samples > 0 and self._audio.is_collecting and self._closed_pass is None:
             self._maybe_start_interim()
 
@@ -119,13 +148,23 @@ class StreamingRecognizer:
         self._audio.open(speech_start_ms)
         self._speaking = True
         self._closed_pass = None  # more speech: an earlier pass no longer covers all of it
+        self._pause_pass, self._quiet_samples = None, 0
 
     def end_of_sentence(self) -> None:
         """The VAD heard speech end: transcribe the closed speech now, ahead of the finalize request, and
-        publish the text as an interim result as soon as it is there (unless finalized first)."""
+        publish the text as an interim result as soon as it is there (unless finalized first).
+
+        A pause pass with nothing but quiet after its snapshot already is that transcription: it is used
+        instead (published at once if done, else when it is)."""
         self._speaking = False
         if self._audio.is_open and self._closed_pass is None:
-            self._closed_pass = self._latest_pass = self._start_pass(keep_if_stale=True)
+            pause_pass = self._pause_pass
+            failed = pause_pass is not None and pause_pass.task.done() and pause_pass.task.exception()
+            if pause_pass is not None and not failed:
+                self._closed_pass = pause_pass
+            else:
+                self._closed_pass = self._latest_pass = self._start_pass(keep_if_stale=True)
+            self._pause_pass = None
             if self._sentence_end_interim:
                 # A failure is reported by the finalize that waits on the same pass, not twice.
                 self._track(self._publish_interim(self._closed_pass, report_errors=False))
@@ -135,10 +174,11 @@ class StreamingRecognizer:
         async with self._finalizing:
             loop = asyncio.get_running_loop()
             requested = loop.time()
-            utterance_id, closed_pass = self._utterance_id, self._closed_pass
+            utterance_id, closed_pass = self._utterance_id, self._closed_pass or self._pause_pass
             audio, start_ms = self._audio.take()
             self._utterance, self._utterance_id = next(self._utterances), uuid.uuid4().hex
             self._closed_pass, self._interim_covered = None, 0
+            self._pause_pass, self._peak_db, self._quiet_samples = None, None, 0
             if self._speaking:  # finalized mid-speech: what the user says next is the next utterance
                 self._audio.open()
             if closed_pass is not None:
@@ -168,6 +208,36 @@ class StreamingRecognizer:
         for task in self._tasks:
             task.cancel()
         self._worker.shutdown(wait=False, cancel_futures=True)
+
+    def _watch_for_pause(self, samples: np.ndarray) -> None:
+        """Track quiet frames inside the utterance; start the pause pass after `pause_hint_ms` of them."""
+        level_db = _rms_dbfs(samples)
+        frame_s = len(samples) / SAMPLE_RATE
+        if self._peak_db is not None:
+            self._peak_db -= PEAK_DECAY_DB_PER_S * frame_s
+        quiet = (
+            self._peak_db is not None
+            and level_db < self._peak_db - QUIET_BELOW_PEAK_DB
+            and level_db < QUIET_FLOOR_DBFS
+        )
+        if not quiet:
+            if level_db >= QUIET_FLOOR_DBFS and (self._peak_db is None or level_db > self._peak_db):
+                self._peak_db = level_db  # only speech-level frames set the peak, not a quiet pre-roll
+            self._quiet_samples = 0
+            self._pause_pass = None  # speech after its snapshot: that pass no longer covers the pause
+            return
+        self._quiet_samples += len(samples)
+        busy = self._latest_pass is not None and not self._latest_pass.task.done()
+        if (
+            self._quiet_samples >= self._pause_hint_samples
+            and self._pause_pass is None
+            and self._closed_pass is None
+            and self._audio.is_open
+            and not busy
+            and (self._latest_pass is None or self._latest_pass.samples < self._audio.sample_count)
+        ):
+            # Kept even if finalized before it runs: finalize may take it as the closed pass.
+            self._pause_pass = self._latest_pass = self._start_pass(keep_if_stale=True)
 
     def _maybe_start_interim(self) -> None:
         busy = self._latest_pass is not None and not self._latest_pass.task.done()
@@ -229,3 +299,11 @@ class StreamingRecognizer:
         if transcript is None:
             return []
         return [Word(w.word, start_ms + w.start_ms, w.duration_ms) for w in transcript.words]
+
+
+def _rms_dbfs(samples: np.ndarray) -> float:
+    """A frame's RMS level in dB relative to int16 full scale (digital silence is -120)."""
+    if len(samples) == 0:
+        return -120.0
+    mean_square = float(np.mean(np.square(samples, dtype=np.float64)))
+    return max(-120.0, 10 * math.log10(mean_square / 32768.0**2)) if mean_square > 0 else -120.0

@@ -43,10 +43,11 @@ def test_asr_result_is_declared_as_in_tens_asr_interface() -> None:
 def test_bad_properties_are_named_in_one_error() -> None:
     with pytest.raises(ValueError) as error:
         AsrConfig.from_properties(
-            {"beam_size": "five", "pre_roll_ms": -1, "word_timestamps": 1, "dump": True}
+            {"beam_size": "five", "pre_roll_ms": -1, "pause_hint_ms": -5, "word_timestamps": 1, "dump": True}
         )
     message = str(error.value)
     assert "'beam_size' must be int" in message and "'pre_roll_ms' must be >= 0" in message
+    assert "'pause_hint_ms' must be >= 0" in message
     assert "'word_timestamps' must be bool" in message and "dump" not in message
 
 

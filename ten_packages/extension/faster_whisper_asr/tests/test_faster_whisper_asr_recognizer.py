@@ -44,6 +44,7 @@ class Session:
         transcriber: CountingTranscriber,
         interim_interval_ms: int = 1000,
         sentence_end_interim: bool = True,
+        pause_hint_ms: int = 48,
     ) -> None:
         self.interims: list[AsrResult] = []
         self.interims_at: list[float] = []  # loop time each interim arrived
@@ -56,6 +57,7 @@ class Session:
             interim_interval_ms=interim_interval_ms,
             pre_roll_ms=200,
             sentence_end_interim=sentence_end_interim,
+            pause_hint_ms=pause_hint_ms,
         )
         self.clock_ms = 0
 
@@ -260,3 +262,85 @@ def test_a_failing_interim_pass_is_reported_and_the_final_still_comes(counting: 
     assert session.interim_errors and {str(error) for error in session.interim_errors} == {"out of memory"}
     assert session.interims == []
     assert "garage" in words_of(final.text)
+
+
+REAL_TIME_S = 0.01  # one 10 ms frame per 10 ms, as captured
+
+
+async def _sentence_end_text_delay(session: Session, counting: CountingTranscriber) -> tuple[float, int]:
+    """Speech, then 150 ms of silence in real time (as long as a VAD takes to call the end), then the
+    end of sentence; returns how long after it the sentence-end text came, and the passes run by then."""
+    await session.play(silence(300))
+    session.recognizer.start_of_sentence(speech_start_ms=300)
+    await session.play(synthesize_speech("Where is the nearest"))
+    await session.play(silence(150), pace_s=REAL_TIME_S)
+    passes_at_end = counting.calls
+    session.recognizer.end_of_sentence()
+    ended_at = asyncio.get_running_loop().time()
+    async with asyncio.timeout(10):
+        while not session.interims:
+            await asyncio.sleep(0.002)
+    return session.interims_at[0] - ended_at, passes_at_end
+
+
+def test_the_pause_pass_publishes_the_sentence_end_text_sooner(counting: CountingTranscriber) -> None:
+    """Quiet frames start the pass before the VAD's end of sentence, which then only publishes it."""
+
+    async def scenario(pause_hint_ms: int) -> tuple[float, int, Session, AsrResult]:
+        session = Session(counting, interim_interval_ms=0, pause_hint_ms=pause_hint_ms)
+        counting.calls = 0
+        delay_s, passes_at_end = await _sentence_end_text_delay(session, counting)
+        final = await session.recognizer.finalize()
+        assert counting.calls == 1  # the one pass served the sentence-end text and the final result
+        return delay_s, passes_at_end, session, final
+
+    asyncio.run(scenario(0))  # warm the model up so that both timed runs are alike
+    without_hint_s, passes_without_hint, _, _ = asyncio.run(scenario(0))
+    with_hint_s, passes_with_hint, session, final = asyncio.run(scenario(48))
+    assert passes_without_hint == 0 and passes_with_hint == 1  # the pass started during the silence
+    [interim] = session.interims
+    assert words_of(interim.text)[-2:] == ["the", "nearest"], interim.text
+    assert interim.text == final.text and interim.id == final.id
+    assert with_hint_s < without_hint_s - 0.03, (with_hint_s, without_hint_s)
+
+
+def test_speech_resuming_after_a_pause_pass_makes_it_stale(counting: CountingTranscriber) -> None:
+    """A short pause (no end of sentence from the VAD) starts a pause pass; the user goes on, so the text
+    at the real end of sentence must hold the whole sentence, not the words before the short pause."""
+
+    async def scenario() -> tuple[Session, AsrResult]:
+        session = Session(counting, interim_interval_ms=0)
+        session.recognizer.start_of_sentence()
+        await session.play(synthesize_speech("Turn on the lights"))
+        await session.play(silence(250), pace_s=REAL_TIME_S)  # long enough for the pause pass to finish
+        assert counting.calls == 1
+        await session.play(synthesize_speech("and close the window"))
+        await session.play(silence(150), pace_s=REAL_TIME_S)
+        session.recognizer.end_of_sentence()
+        await session.recognizer.wait_idle()
+        return session, await session.recognizer.finalize()
+
+    session, final = asyncio.run(scenario())
+    [interim] = session.interims  # the stale pass was not published
+    assert "window" in words_of(interim.text), interim.text
+    assert interim.text == final.text
+    assert word_error_rate("Turn on the lights and close the window.", final.text) <= 0.2, final.text
+
+
+def test_a_noisy_pause_is_not_taken_for_quiet(counting: CountingTranscriber) -> None:
+    """Background noise above the absolute floor: no pause pass, the end of sentence starts it as before."""
+
+    async def scenario() -> tuple[int, AsrResult]:
+        session = Session(counting, interim_interval_ms=0)
+        rng = np.random.default_rng(7)
+        noise = (rng.standard_normal(16000 * 300 // 1000) * 1000).astype(np.int16)  # about -30 dBFS
+        session.recognizer.start_of_sentence()
+        await session.play(synthesize_speech("Play some relaxing music."))
+        await session.play(noise, pace_s=REAL_TIME_S)
+        passes_at_end = counting.calls
+        session.recognizer.end_of_sentence()
+        return passes_at_end, await session.recognizer.finalize()
+
+    passes_at_end, final = asyncio.run(scenario())
+    assert passes_at_end == 0
+    assert words_of(final.text) == ["play", "some", "relaxing", "music"]
