@@ -5,11 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from ten_packages.system.voice_kit.pcm import FRAME_SAMPLES, GRAPH_SAMPLE_RATE
+from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech
 
 from .echo_canceller import AecSettings, EchoCanceller
 from .echo_guard import EchoGuard, EchoGuardSettings
 
 SAMPLES_PER_MS = GRAPH_SAMPLE_RATE // 1000
+BOT_REPLY_TEXT = (
+    "Sure. The weather in Paris today is sunny with a light breeze, and tomorrow looks much the same."
+)
+
+
+def bot_reply(lead_ms: int, tail_ms: int) -> np.ndarray:
+    """What the speaker plays in the echo tests: one spoken reply between silences."""
+    return np.concatenate(
+        [silence(lead_ms), synthesize_speech(BOT_REPLY_TEXT, voice="en-us"), silence(tail_ms)]
+    )
 
 
 def echo_of(

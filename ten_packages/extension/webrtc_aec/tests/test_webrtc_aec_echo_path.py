@@ -11,7 +11,7 @@ from ten_packages.extension.ten_vad_detector.vad_state import VadEventKind
 from ten_packages.extension.webrtc_aec.echo_canceller import AecSettings, EchoCanceller
 from ten_packages.extension.webrtc_aec.echo_guard import EchoGuardSettings, frame_dbfs
 from ten_packages.extension.webrtc_aec.echo_path import EchoPathSettings
-from ten_packages.extension.webrtc_aec.simulated_echo import microphone, run_aec_and_guard
+from ten_packages.extension.webrtc_aec.simulated_echo import bot_reply, microphone, run_aec_and_guard
 from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech
 
 USER_START_MS = 2000
@@ -19,11 +19,7 @@ USER_START_MS = 2000
 
 @pytest.fixture(scope="module")
 def played() -> np.ndarray:
-    bot = synthesize_speech(
-        "Sure. The weather in Paris today is sunny with a light breeze, and tomorrow looks much the same.",
-        voice="en-us",
-    )
-    return np.concatenate([silence(500), bot, silence(1000)])
+    return bot_reply(500, 1000)
 
 
 @pytest.fixture(scope="module")

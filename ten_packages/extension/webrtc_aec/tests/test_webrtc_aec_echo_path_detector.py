@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ten_packages.extension.webrtc_aec.echo_path import EchoPathDetector, EchoPathSettings
-from ten_packages.extension.webrtc_aec.simulated_echo import echo_of
-from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech
+from ten_packages.extension.webrtc_aec.simulated_echo import bot_reply, echo_of
+from ten_packages.system.voice_kit.testing.speech import synthesize_speech
 
 FRAME = 160
 BOT_START_MS = 500
@@ -16,11 +16,7 @@ USER_START_MS = 2500
 
 @pytest.fixture(scope="module")
 def played() -> np.ndarray:
-    bot = synthesize_speech(
-        "Sure. The weather in Paris today is sunny with a light breeze, and tomorrow looks much the same.",
-        voice="en-us",
-    )
-    return np.concatenate([silence(BOT_START_MS), bot, silence(500)])
+    return bot_reply(BOT_START_MS, 500)
 
 
 @pytest.fixture(scope="module")

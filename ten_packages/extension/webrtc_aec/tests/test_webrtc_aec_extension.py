@@ -11,9 +11,9 @@ from ten_runtime import AsyncExtensionTester, AsyncTenEnvTester, AudioFrame, Dat
 from ten_packages.extension.ten_vad_detector.speech_detector import SpeechDetector, VadSettings
 from ten_packages.extension.ten_vad_detector.vad_state import VadEventKind
 from ten_packages.extension.webrtc_aec.extension import settings_from_properties
-from ten_packages.extension.webrtc_aec.simulated_echo import microphone
+from ten_packages.extension.webrtc_aec.simulated_echo import bot_reply, microphone
 from ten_packages.system.voice_kit.pcm import make_pcm_frame
-from ten_packages.system.voice_kit.testing.speech import silence, synthesize_speech
+from ten_packages.system.voice_kit.testing.speech import synthesize_speech
 
 USER_START_MS = 3000
 
@@ -59,11 +59,7 @@ class AecTester(AsyncExtensionTester):
 
 @pytest.mark.parametrize("echo_gain", [0.4, 0.0], ids=["speakers", "headphones"])
 def test_echo_is_removed_and_only_the_user_talking_over_the_bot_starts_a_sentence(echo_gain):
-    bot = synthesize_speech(
-        "Sure. The weather in Paris today is sunny with a light breeze, and tomorrow looks much the same.",
-        voice="en-us",
-    )
-    played = np.concatenate([silence(300), bot, silence(500)])
+    played = bot_reply(300, 500)
     played = played[: len(played) // 160 * 160]  # whole ticks, so the last frame's output is the last one
     user = synthesize_speech("Wait, stop, I have a question", voice="en-gb-x-rp")
     mic = microphone(played, user, user_start_ms=USER_START_MS, echo_gain=echo_gain)
